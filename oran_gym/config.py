@@ -1,0 +1,358 @@
+"""Scenario configuration: every parameter of the system model, with units in the names.
+
+`ScenarioConfig` is a frozen dataclass. It validates itself on construction and raises a
+`ValueError` that names the field, the value received and what is allowed. It converts to and from
+plain mappings (`to_dict` / `from_mapping`) so that it survives Gymnasium's `EnvSpec` JSON round
+trip and RLlib's `env_config`.
+
+Defaults are those of DESIGN.md section 2 (the O-RAN slicing paper, seed 002). Values the paper
+does not give are marked *(choice)* in the field docstrings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["ScenarioConfig", "PRESETS", "EMBB", "URLLC", "SLICE_NAMES"]
+
+EMBB = 0
+"""Slice index of enhanced mobile broadband."""
+URLLC = 1
+"""Slice index of ultra-reliable low-latency communication."""
+SLICE_NAMES = ("embb", "urllc")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScenarioConfig:
+    """All parameters of one O-RAN slicing scenario (DESIGN.md section 2).
+
+    Build one with `ScenarioConfig.preset("paper")`, `ScenarioConfig(**fields)`,
+    `ScenarioConfig.from_mapping(mapping)` or `cfg.replace(field=value)`.
+    """
+
+    # --- topology ---------------------------------------------------------------------------
+    num_rus: int = 1
+    """Radio units B. Every RU reuses the same PRBs, so RUs interfere on shared PRBs."""
+    num_embb_ues: int = 10
+    """eMBB UEs in the whole scenario (spread round-robin over the RUs)."""
+    num_urllc_ues: int = 10
+    """URLLC UEs in the whole scenario (spread round-robin over the RUs)."""
+    cell_min_radius_m: float = 10.0
+    """Inner radius of the annulus in which UEs are dropped around their home RU."""
+    cell_radius_m: float = 500.0
+    """Outer radius of the annulus in which UEs are dropped around their home RU."""
+    inter_site_distance_m: float = 500.0
+    """Distance between neighbouring RUs (RUs on a ring around the first one) *(choice)*."""
+
+    # --- radio ------------------------------------------------------------------------------
+    num_prbs: int = 25
+    """PRBs M per RU."""
+    prb_bandwidth_hz: float = 180e3
+    """Bandwidth W of one PRB."""
+    carrier_freq_hz: float = 2e9
+    """Carrier frequency f_c (3GPP UMa path loss uses it in GHz)."""
+    noise_psd_dbm_per_hz: float = -174.0
+    """Thermal noise power spectral density N0."""
+    noise_figure_db: float = 0.0
+    """Receiver noise figure added to N0 W *(choice)*."""
+    shadowing_std_db: float = 8.0
+    """Standard deviation of log-normal shadowing, drawn per (UE, RU) at reset."""
+    fading_rho: float | None = 0.0
+    """Gauss-Markov correlation of Rayleigh fading between TTIs; 0 = independent draws (paper).
+    None derives it from UE speed: rho = J0(2 pi f_D T), f_D = v f_c / c."""
+    csi_error_db: float = 0.0
+    """Std of the Gaussian error (dB) on the gains the agent observes; the physics uses true gains."""
+    ue_speed_mps: float = 0.0
+    """UE speed; > 0 moves UEs in straight lines, reflected at the annulus edges."""
+
+    # --- power and fronthaul ----------------------------------------------------------------
+    ru_max_power_dbm: float = 40.0
+    """RU power limit P_b^max, eq. (11)."""
+    embb_max_prb_power_dbm: float = 30.0
+    """Per-PRB power limit P_s^max of the eMBB slice, eq. (13)."""
+    urllc_max_prb_power_dbm: float = 30.0
+    """Per-PRB power limit P_s^max of the URLLC slice, eq. (13)."""
+    power_level_fractions: tuple[float, ...] = (0.25, 0.5, 1.0)
+    """Non-zero power levels per PRB as fractions of the slice's P_s^max *(choice)*."""
+    fronthaul_capacity_bps_per_hz: float = 46.0
+    """Fronthaul capacity C^max, eq. (15)."""
+    fronthaul_quant_noise_w: float = 1e-13
+    """Fronthaul quantisation noise sigma_q^2 of eq. (9) *(choice: binds at ~38.5 dBm)*."""
+
+    # --- slices: rate caps, weights, QoS ------------------------------------------------------
+    embb_max_se_bps_per_hz: float = 10.0
+    """Spectral-efficiency cap of the eMBB slice, eq. (5)."""
+    urllc_max_se_bps_per_hz: float = 2.0
+    """Spectral-efficiency cap of the URLLC slice, eq. (5)."""
+    embb_weight: float = 1.0
+    """Weight w_s of eMBB throughput in the objective, eq. (10) *(choice)*."""
+    urllc_weight: float = 2.0
+    """Weight w_s of URLLC throughput in the objective, eq. (10) *(choice)*."""
+    embb_delay_budget_s: float = 10e-3
+    """Delay budget D^max of eMBB, eq. (16) *(choice)*."""
+    urllc_delay_budget_s: float = 1e-3
+    """Delay budget D^max of URLLC, eq. (16) *(choice)*."""
+
+    # --- traffic ----------------------------------------------------------------------------
+    urllc_packet_bytes: int = 32
+    """URLLC constant-bit-rate packet size."""
+    urllc_packet_interval_s: float = 1e-3
+    """URLLC packet interval (32 B every 1 ms = 256 kbit/s)."""
+    embb_packet_bytes: int = 1000
+    """eMBB packet size (Poisson arrivals)."""
+    embb_packet_rate_pps: float = 125.0
+    """Mean eMBB packet arrival rate *(choice: 1 Mbit/s per UE)*."""
+    embb_load_window_s: float = 0.1
+    """Sliding window over which eMBB arrivals set the offered load *(choice)*."""
+
+    # --- delay ------------------------------------------------------------------------------
+    fronthaul_length_m: float = 1000.0
+    """Fronthaul fibre length *(choice)*."""
+    midhaul_length_m: float = 5000.0
+    """Midhaul fibre length *(choice)*."""
+    backhaul_length_m: float = 20000.0
+    """Backhaul fibre length *(choice)*."""
+    fibre_speed_mps: float = 2e8
+    """Propagation speed in fibre."""
+
+    # --- episode and reward -----------------------------------------------------------------
+    tti_duration_s: float = 1e-3
+    """Duration of one TTI (traffic and fading advance by this much per TTI) *(choice)*."""
+    episode_length_tti: int = 10
+    """TTIs per episode; the env truncates after this many *(choice)*."""
+    rate_scale_bps: float = 1e6
+    """Divides the objective in the reward, eq. (22) *(choice)*."""
+    reward_theta_rate: float = 1.0
+    """Theta_r of eq. (22) *(choice)*."""
+    reward_theta_violation: float = 5.0
+    """Theta_c of eq. (22): penalty per violated constraint *(choice)*."""
+    reward_theta_bias: float = 0.0
+    """Theta_bias of eq. (22) *(choice)*."""
+
+    # ------------------------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        """Coerce JSON-friendly types and validate every field."""
+        if isinstance(self.power_level_fractions, list):
+            object.__setattr__(self, "power_level_fractions", tuple(self.power_level_fractions))
+        for f in dataclasses.fields(self):
+            _validate_field(f.name, getattr(self, f.name))
+        if self.cell_min_radius_m >= self.cell_radius_m:
+            raise ValueError(
+                "ScenarioConfig.cell_min_radius_m must be smaller than cell_radius_m "
+                f"(got cell_min_radius_m={self.cell_min_radius_m!r}, cell_radius_m={self.cell_radius_m!r})"
+            )
+        if self.num_ues < 1:
+            raise ValueError(
+                "ScenarioConfig needs at least one UE (got num_embb_ues=0 and num_urllc_ues=0)"
+            )
+        fr = self.power_level_fractions
+        if any(b <= a for a, b in zip(fr, fr[1:])):
+            raise ValueError(
+                "ScenarioConfig.power_level_fractions must be strictly increasing "
+                f"(got {fr!r}); e.g. (0.25, 0.5, 1.0)"
+            )
+
+    # --- derived quantities -------------------------------------------------------------------
+    @property
+    def num_ues(self) -> int:
+        """Total UEs U."""
+        return self.num_embb_ues + self.num_urllc_ues
+
+    @property
+    def num_power_levels(self) -> int:
+        """Non-zero power levels L per PRB."""
+        return len(self.power_level_fractions)
+
+    @property
+    def noise_power_w(self) -> float:
+        """Noise power over one PRB: N0 W times the noise figure."""
+        dbm = self.noise_psd_dbm_per_hz + 10.0 * math.log10(self.prb_bandwidth_hz) + self.noise_figure_db
+        return 10.0 ** ((dbm - 30.0) / 10.0)
+
+    @property
+    def ru_max_power_w(self) -> float:
+        """RU power limit in watts."""
+        return 10.0 ** ((self.ru_max_power_dbm - 30.0) / 10.0)
+
+    @property
+    def fronthaul_power_limit_w(self) -> float:
+        """RU power at which the fronthaul (eq. 15) binds: sigma_q^2 (2^C^max - 1)."""
+        return self.fronthaul_quant_noise_w * (2.0**self.fronthaul_capacity_bps_per_hz - 1.0)
+
+    @property
+    def ru_power_limit_w(self) -> float:
+        """The binding RU power limit: min of eq. (11) and the fronthaul limit of eq. (15)."""
+        return min(self.ru_max_power_w, self.fronthaul_power_limit_w)
+
+    @property
+    def fibre_delay_s(self) -> float:
+        """Propagation delay over fronthaul, midhaul and backhaul fibre."""
+        return (self.fronthaul_length_m + self.midhaul_length_m + self.backhaul_length_m) / self.fibre_speed_mps
+
+    @property
+    def prbs_per_tti(self) -> int:
+        """Decisions per TTI in the prb action mode: B M."""
+        return self.num_rus * self.num_prbs
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def preset(cls, name: str) -> ScenarioConfig:
+        """Return a named preset: "paper", "tiny" or "multi_cell"."""
+        if not isinstance(name, str) or name not in PRESETS:
+            hint = difflib.get_close_matches(str(name), PRESETS, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(f"unknown scenario preset {name!r}; choose one of {sorted(PRESETS)}{extra}")
+        return cls(**PRESETS[name])
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> ScenarioConfig:
+        """Build from a mapping of field names (lists become tuples; unknown keys are errors).
+
+        A key "preset" selects the base preset that the other keys override.
+        """
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"ScenarioConfig.from_mapping expects a mapping, got {type(mapping).__name__}")
+        data = dict(mapping)
+        base = cls.preset(data.pop("preset")) if "preset" in data else cls()
+        return base.replace(**data)
+
+    @classmethod
+    def coerce(cls, config: ScenarioConfig | Mapping[str, Any] | str | None) -> ScenarioConfig:
+        """Accept a config, a mapping of fields, a preset name or None (the "paper" preset)."""
+        if config is None:
+            return cls.preset("paper")
+        if isinstance(config, ScenarioConfig):
+            return config
+        if isinstance(config, str):
+            return cls.preset(config)
+        if isinstance(config, Mapping):
+            return cls.from_mapping(config)
+        raise TypeError(
+            "config must be a ScenarioConfig, a mapping of its fields or a preset name "
+            f"{sorted(PRESETS)}, got {type(config).__name__}"
+        )
+
+    def replace(self, **changes: Any) -> ScenarioConfig:
+        """Return a copy with some fields changed (validated; unknown names are errors)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            hints = {k: difflib.get_close_matches(k, names, n=1) for k in unknown}
+            msg = ", ".join(f"{k!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for k, h in hints.items())
+            raise ValueError(f"unknown ScenarioConfig field(s): {msg}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict of every field (tuples become lists)."""
+        out = dataclasses.asdict(self)
+        out["power_level_fractions"] = list(self.power_level_fractions)
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# validation: one rule per field, checked at the boundary (kernels trust their inputs)
+# ----------------------------------------------------------------------------------------------
+_POS_INT = ("positive integer", lambda v: v >= 1)
+_NONNEG_INT = ("integer >= 0", lambda v: v >= 0)
+_POS = ("finite number > 0", lambda v: v > 0)
+_NONNEG = ("finite number >= 0", lambda v: v >= 0)
+_ANY = ("finite number", lambda v: True)
+
+_RULES: dict[str, tuple[type, tuple[str, Any]]] = {
+    "num_rus": (int, ("integer in 1..64", lambda v: 1 <= v <= 64)),
+    "num_embb_ues": (int, _NONNEG_INT),
+    "num_urllc_ues": (int, _NONNEG_INT),
+    "cell_min_radius_m": (float, ("finite number >= 1", lambda v: v >= 1.0)),
+    "cell_radius_m": (float, _POS),
+    "inter_site_distance_m": (float, _POS),
+    "num_prbs": (int, ("integer in 1..1000", lambda v: 1 <= v <= 1000)),
+    "prb_bandwidth_hz": (float, _POS),
+    "carrier_freq_hz": (float, ("finite number in [1e8, 1e11] Hz", lambda v: 1e8 <= v <= 1e11)),
+    "noise_psd_dbm_per_hz": (float, _ANY),
+    "noise_figure_db": (float, _NONNEG),
+    "shadowing_std_db": (float, _NONNEG),
+    "csi_error_db": (float, _NONNEG),
+    "ue_speed_mps": (float, _NONNEG),
+    "ru_max_power_dbm": (float, _ANY),
+    "embb_max_prb_power_dbm": (float, _ANY),
+    "urllc_max_prb_power_dbm": (float, _ANY),
+    "fronthaul_capacity_bps_per_hz": (float, ("finite number in (0, 1000]", lambda v: 0 < v <= 1000)),
+    "fronthaul_quant_noise_w": (float, _POS),
+    "embb_max_se_bps_per_hz": (float, _POS),
+    "urllc_max_se_bps_per_hz": (float, _POS),
+    "embb_weight": (float, _NONNEG),
+    "urllc_weight": (float, _NONNEG),
+    "embb_delay_budget_s": (float, _POS),
+    "urllc_delay_budget_s": (float, _POS),
+    "urllc_packet_bytes": (int, _POS_INT),
+    "urllc_packet_interval_s": (float, _POS),
+    "embb_packet_bytes": (int, _POS_INT),
+    "embb_packet_rate_pps": (float, _NONNEG),
+    "embb_load_window_s": (float, _POS),
+    "fronthaul_length_m": (float, _NONNEG),
+    "midhaul_length_m": (float, _NONNEG),
+    "backhaul_length_m": (float, _NONNEG),
+    "fibre_speed_mps": (float, _POS),
+    "tti_duration_s": (float, _POS),
+    "episode_length_tti": (int, _POS_INT),
+    "rate_scale_bps": (float, _POS),
+    "reward_theta_rate": (float, _ANY),
+    "reward_theta_violation": (float, _NONNEG),
+    "reward_theta_bias": (float, _ANY),
+}
+
+
+def _validate_field(name: str, value: Any) -> None:
+    """Raise ValueError/TypeError naming the field, the value and what is allowed."""
+    if name == "fading_rho":
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0.0 <= value <= 1.0):
+            raise ValueError(
+                f"ScenarioConfig.fading_rho must be a number in [0, 1] or None (got {value!r})"
+            )
+        return
+    if name == "power_level_fractions":
+        ok = isinstance(value, tuple) and 1 <= len(value) <= 16 and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 < x <= 1.0 for x in value
+        )
+        if not ok:
+            raise ValueError(
+                "ScenarioConfig.power_level_fractions must be 1..16 numbers in (0, 1] "
+                f"(got {value!r}); e.g. (0.25, 0.5, 1.0)"
+            )
+        return
+    kind, (allowed, check) = _RULES[name]
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"ScenarioConfig.{name} must be an int ({allowed}), got {value!r} of type {type(value).__name__}")
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"ScenarioConfig.{name} must be a number ({allowed}), got {value!r} of type {type(value).__name__}")
+        if not math.isfinite(value):
+            raise ValueError(f"ScenarioConfig.{name} must be a {allowed} (got {value!r})")
+    if not check(value):
+        raise ValueError(f"ScenarioConfig.{name} must be a {allowed} (got {value!r})")
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # DESIGN.md section 2 defaults: 1 RU, 10 eMBB + 10 URLLC UEs, 25 PRBs, 3 power levels.
+    "paper": {},
+    # Small enough for brute force: (U L + 1)^M = (4*2 + 1)^3 = 729 allocations.
+    "tiny": {
+        "num_embb_ues": 2,
+        "num_urllc_ues": 2,
+        "num_prbs": 3,
+        "power_level_fractions": (0.5, 1.0),
+    },
+    # Three RUs on a ring, every RU reuses the same 25 PRBs: inter-RU interference.
+    "multi_cell": {
+        "num_rus": 3,
+        "num_embb_ues": 9,
+        "num_urllc_ues": 9,
+    },
+}

@@ -1,0 +1,480 @@
+"""`ORANSlicingEnv`: joint UE association, PRB allocation and power control for eMBB and URLLC slices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from oran_gym.allocation import Allocation, metrics_from_kernel
+from oran_gym.config import ScenarioConfig
+from oran_gym.sim import kernels
+from oran_gym.sim.dynamics import NetworkState
+from oran_gym.sim.params import RATE_SCALE_BPS, THETA_BIAS, THETA_C, THETA_R, pack_params, power_levels_w
+
+__all__ = ["ORANSlicingEnv", "ACTION_MODES", "OBS_MODES", "REWARD_MODES", "INVALID_ACTION_MODES"]
+
+ACTION_MODES = ("prb", "full")
+OBS_MODES = ("full", "paper")
+REWARD_MODES = ("marginal", "tti")
+INVALID_ACTION_MODES = ("raise", "idle")
+ENV_KWARGS = ("action_mode", "obs_mode", "reward_mode", "invalid_action", "render_mode")
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+class ORANSlicingEnv(gym.Env):
+    """
+    ## Description
+
+    One O-RAN near-RT RIC xApp allocating the downlink of `B` radio units (RUs) to eMBB and URLLC
+    UEs, after *Generative Semi-Supervised VAE-Contrastive Learning for O-RAN slicing* (seed paper
+    002). In every TTI (1 ms by default) each RU shares `M` PRBs of 180 kHz among UEs: it decides
+    which UE each PRB serves (which also fixes the UE-to-RU association) and at which of `L` power
+    levels. The objective is the weighted sum rate (eq. 10) under hard power and fronthaul limits
+    (eqs. 11, 13, 15) and soft per-UE rate and delay requirements (eqs. 14, 16) that are penalised.
+    SINR, rate, power, fronthaul and delay come from numba kernels (`oran_gym.sim.kernels`).
+
+    ## Action Space
+
+    `action_mode="prb"` (default, DQN-ready): `Discrete(U L + 1)`. Each step allocates the next PRB
+    in (RU, PRB) order; a TTI takes `B M` steps.
+
+    | action | meaning |
+    |---|---|
+    | 0 | leave the PRB idle |
+    | 1 + u L + l | give the PRB to UE u at power level l (l = 0 is the lowest) |
+
+    Actions that would break a hard constraint (a second RU for a UE; RU power or fronthaul over
+    its limit) are masked: `info["action_mask"]` and `action_masks()` (the sb3-contrib
+    convention). Taking a masked action raises `ValueError` unless `invalid_action="idle"`, which
+    turns it into action 0.
+
+    `action_mode="full"`: `MultiDiscrete([U L + 1] * (B M))`, one step per TTI, entry `b M + m`
+    decoded as above for PRB m of RU b. A PRB that would give a UE a second RU stays idle and counts
+    as an association violation; RU powers above the limit are scaled down to it (projection) and
+    count as one violation per RU.
+
+    Power level l of a UE of slice s is `power_level_fractions[l] * P_s^max` (default 1/4, 1/2, 1 of
+    30 dBm).
+
+    ## Observation Space
+
+    `Box(0, 1, (n,), float32)`; every entry is scaled to [0, 1] and clipped.
+
+    `obs_mode="full"` (default) starts with a block of `B + 5` values per UE:
+
+    | index in the UE's block | feature | scaling |
+    |---|---|---|
+    | 0 .. B-1 | observed wideband gain to each RU (mean over PRBs) | dB over [-180, -30] |
+    | B | slice (0 eMBB, 1 URLLC) | - |
+    | B + 1 | offered load R_min | log10(1 + r / 1 kbit/s) / log10(1 + max UE rate / 1 kbit/s) |
+    | B + 2 | rate so far this TTI | as offered load |
+    | B + 3 | QoS satisfied (rate and delay) | 0/1 |
+    | B + 4 | association | (RU + 1) / B, 0 = none |
+
+    then, in the prb mode, the PRB being allocated: its index m / M, its RU b / B, the RU's
+    remaining power / limit, fronthaul headroom / C^max, and every UE's observed gain on that PRB
+    (`U` values); `n = U (B + 6) + 4`. In the full mode the UE block carries the previous TTI's
+    rate, QoS and association, followed by every observed gain `[B, U, M]` in C order;
+    `n = U (B + 5) + B U M`.
+
+    `obs_mode="paper"`: the paper's DQN state, the binary QoS-satisfied vector of the UEs (`U`) plus
+    the allocation progress (PRBs allocated / B M); `n = U + 1`.
+
+    ## Rewards
+
+    The TTI reward is eq. (22): `Theta_r * objective / rate_scale - Theta_c * violations + Theta_bias`,
+    where violations count every UE below its offered load (14), every UE over its delay budget
+    (16), every projected RU and every association conflict. With `reward_mode="marginal"`
+    (default) each prb-mode step gets the change of that reward evaluated on the TTI's partial
+    allocation (the first step of a TTI starts from 0), so the rewards of a TTI sum to its TTI
+    reward. With `"tti"` the whole TTI reward comes on the TTI's last step. The full mode always
+    returns the TTI reward.
+
+    ## Starting State
+
+    `reset` drops UEs uniformly in area over a 10-500 m annulus around their home RU, draws
+    log-normal shadowing per (UE, RU), Rayleigh fading per (RU, UE, PRB) and a warm 100 ms window
+    of eMBB Poisson arrivals; URLLC UEs offer constant 256 kbit/s. All draws come from
+    `np_random`: the same seed gives the same trajectory.
+
+    ## Episode End
+
+    Never terminated. Truncated after `episode_length_tti` TTIs (default 10, i.e. 250 steps of the
+    prb mode on the paper preset, 10 of the full mode). Across TTIs fading evolves (Gauss-Markov,
+    independent by default), traffic arrives and UEs may move.
+
+    ## Arguments
+
+    ```python
+    import gymnasium as gym, oran_gym
+    env = gym.make("ORANSlicing-v0", config="paper", action_mode="prb", obs_mode="full",
+                   reward_mode="marginal", invalid_action="raise", render_mode=None)
+    ```
+
+    | argument | default | meaning |
+    |---|---|---|
+    | `config` | `"paper"` | `ScenarioConfig`, a mapping of its fields, or a preset name (`"paper"`, `"tiny"`, `"multi_cell"`) |
+    | `action_mode` | `"prb"` | `"prb"` or `"full"` |
+    | `obs_mode` | `"full"` | `"full"` or `"paper"` |
+    | `reward_mode` | `"marginal"` | `"marginal"` or `"tti"` (prb mode) |
+    | `invalid_action` | `"raise"` | `"raise"` or `"idle"` for masked prb-mode actions |
+    | `render_mode` | `None` | `"rgb_array"` (RUs, UEs and PRB grid) or `"ansi"` (KPI table) |
+    | `**overrides` | | any `ScenarioConfig` field, e.g. `num_prbs=10`, `ru_max_power_dbm=43.0` |
+
+    Every scenario field with its unit and default is listed in the README and by `oran-gym info`.
+
+    ## Version History
+
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        config: ScenarioConfig | Mapping[str, Any] | str | None = None,
+        *,
+        action_mode: str = "prb",
+        obs_mode: str = "full",
+        reward_mode: str = "marginal",
+        invalid_action: str = "raise",
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Build the env; see the class docstring for the arguments."""
+        if isinstance(config, Mapping) and not isinstance(config, ScenarioConfig):
+            # RLlib and JSON specs deliver one mapping: env arguments may sit beside scenario fields
+            config = dict(config)
+            env_args = {k: config.pop(k) for k in ENV_KWARGS if k in config}
+            action_mode = env_args.get("action_mode", action_mode)
+            obs_mode = env_args.get("obs_mode", obs_mode)
+            reward_mode = env_args.get("reward_mode", reward_mode)
+            invalid_action = env_args.get("invalid_action", invalid_action)
+            render_mode = env_args.get("render_mode", render_mode)
+        cfg = ScenarioConfig.coerce(config)
+        if overrides:
+            cfg = cfg.replace(**overrides)
+        self.config = cfg
+        self.action_mode = _choice("action_mode", action_mode, ACTION_MODES)
+        self.obs_mode = _choice("obs_mode", obs_mode, OBS_MODES)
+        self.reward_mode = _choice("reward_mode", reward_mode, REWARD_MODES)
+        self.invalid_action = _choice("invalid_action", invalid_action, INVALID_ACTION_MODES)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.render_mode = render_mode
+
+        B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
+        self._params = pack_params(cfg)
+        self._levels_w = power_levels_w(cfg)
+        self._num_actions = U * L + 1
+        self._prbs_per_tti = B * M
+        if self.action_mode == "prb":
+            self.action_space = spaces.Discrete(self._num_actions)
+        else:
+            self.action_space = spaces.MultiDiscrete(np.full(B * M, self._num_actions, dtype=np.int64))
+        if self.obs_mode == "paper":
+            obs_dim = U + 1
+        elif self.action_mode == "prb":
+            obs_dim = U * (B + 6) + 4
+        else:
+            obs_dim = U * (B + 5) + B * U * M
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
+        self._net: NetworkState | None = None
+        self._last_info: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------------------------------
+    # public state (DESIGN.md section 4)
+    # ------------------------------------------------------------------------------------------
+    def _require_reset(self) -> NetworkState:
+        if self._net is None:
+            raise gym.error.ResetNeeded("call reset() before using the environment's state")
+        return self._net
+
+    @property
+    def gains(self) -> np.ndarray:
+        """True linear power gain h of the current TTI, `[B, U, M]` (a copy)."""
+        return self._require_reset().gain_lin.copy()
+
+    @property
+    def observed_gains_db(self) -> np.ndarray:
+        """Gains as the agent observes them (with CSI error), dB, `[B, U, M]` (a copy)."""
+        return self._require_reset().observed_gain_db.copy()
+
+    @property
+    def offered_load_bps(self) -> np.ndarray:
+        """R_min of each UE in the current TTI, `[U]` bit/s (a copy)."""
+        return self._require_reset().offered_load_bps.copy()
+
+    @property
+    def ue_slice(self) -> np.ndarray:
+        """Slice of each UE (0 eMBB, 1 URLLC), `[U]` (a copy)."""
+        return self._require_reset().ue_slice.copy()
+
+    @property
+    def ue_positions_m(self) -> np.ndarray:
+        """UE coordinates `[U, 2]` in metres (a copy)."""
+        return self._require_reset().ue_pos_m.copy()
+
+    @property
+    def allocation(self) -> Allocation:
+        """The TTI's allocation so far (prb mode) or the last TTI's allocation (full mode)."""
+        self._require_reset()
+        return Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
+
+    @property
+    def cursor(self) -> int:
+        """Flat index b M + m of the PRB the next prb-mode action allocates."""
+        return self._cursor
+
+    @property
+    def tti(self) -> int:
+        """TTIs completed in this episode."""
+        return self._tti
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions of the next step (sb3-contrib convention); full mode: every entry of every PRB."""
+        self._require_reset()
+        if self.action_mode == "prb":
+            return self._mask.copy()
+        return np.ones(self._prbs_per_tti * self._num_actions, dtype=bool)
+
+    # ------------------------------------------------------------------------------------------
+    # Gymnasium API
+    # ------------------------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Draw a new scenario; `options` takes no keys in v0 (unknown keys are errors)."""
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"reset(options=...) takes no keys in ORANSlicing-v0, got {sorted(options)}")
+        self._net = NetworkState.initial(self.config, self.np_random)
+        self._tti = 0
+        cfg = self.config
+        self._owner = np.full((cfg.num_rus, cfg.num_prbs), -1, dtype=np.int64)
+        self._power_w = np.zeros((cfg.num_rus, cfg.num_prbs))
+        self._assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
+        empty = self._evaluate_current()
+        self._prev_ue_rate = np.zeros(cfg.num_ues)
+        self._prev_qos = np.zeros(cfg.num_ues, dtype=bool)
+        self._prev_assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
+        self._begin_tti()
+        info = self._make_info(empty, tti=0)
+        self._last_info = info
+        return self._observe(), info
+
+    def step(self, action: Any):
+        """Advance by one PRB (prb mode) or one TTI (full mode)."""
+        self._require_reset()
+        if self.action_mode == "prb":
+            return self._step_prb(action)
+        return self._step_full(action)
+
+    # ------------------------------------------------------------------------------------------
+    def _begin_tti(self) -> None:
+        """Start a TTI on the current network state: empty allocation, fresh scaled gains."""
+        net = self._net
+        self._cursor = 0
+        self._owner.fill(-1)
+        self._power_w.fill(0.0)
+        self._assoc.fill(-1)
+        self._tti_reward_so_far = 0.0
+        self._gain_norm = kernels.normalise_gain_db(net.observed_gain_db)
+        wideband_db = 10.0 * np.log10(np.mean(10.0 ** (net.observed_gain_db / 10.0), axis=2))
+        self._wideband_norm = kernels.normalise_gain_db(wideband_db)
+        self._offered_norm = kernels.normalise_rate_bps(net.offered_load_bps, self._params)
+        if self.action_mode == "prb":
+            self._mask = kernels.compute_prb_action_mask(
+                0, self._assoc, np.zeros(self.config.num_rus), net.ue_slice, self._levels_w, self._params,
+                self.config.num_prbs,
+            )
+            self._cur_ue_rate = np.zeros(self.config.num_ues)
+            self._cur_qos = np.zeros(self.config.num_ues, dtype=bool)
+            self._cur_ru_power = np.zeros(self.config.num_rus)
+            self._cur_fronthaul = np.zeros(self.config.num_rus)
+
+    def _evaluate_current(self, extra: dict[str, int] | None = None):
+        net = self._net
+        power, nproj = kernels.project_power(self._owner, self._power_w, net.ue_slice, self._params)
+        ev = kernels.evaluate_kernel(net.gain_lin, self._owner, power, net.ue_slice, net.offered_load_bps, self._params)
+        return metrics_from_kernel(ev, power, self._owner, self._params, nproj, extra or {})
+
+    def _observe(self) -> np.ndarray:
+        net = self._net
+        if self.obs_mode == "paper":
+            qos = self._cur_qos if self.action_mode == "prb" else self._prev_qos
+            obs = np.empty(self.config.num_ues + 1, dtype=np.float32)
+            obs[:-1] = qos
+            obs[-1] = self._cursor / self._prbs_per_tti
+            return obs
+        if self.action_mode == "prb":
+            return kernels.build_prb_observation(
+                self._cursor, self._gain_norm, self._wideband_norm, net.ue_slice, self._offered_norm,
+                self._cur_ue_rate, self._cur_qos, self._assoc, self._cur_ru_power, self._cur_fronthaul, self._params,
+            ).astype(np.float32)
+        return kernels.build_full_observation(
+            self._gain_norm, self._wideband_norm, net.ue_slice, self._offered_norm, self._prev_ue_rate,
+            self._prev_qos, self._prev_assoc, self._params,
+        ).astype(np.float32)
+
+    def _check_prb_action(self, action: Any) -> int:
+        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
+            a = int(action)
+        elif isinstance(action, np.ndarray) and action.size == 1 and np.issubdtype(action.dtype, np.integer):
+            a = int(action.reshape(-1)[0])
+        else:
+            raise ValueError(
+                f"action must be an integer in [0, {self._num_actions}) for {self.action_space}, "
+                f"got {action!r} of type {type(action).__name__}"
+            )
+        if not 0 <= a < self._num_actions:
+            raise ValueError(f"action {a} is out of range for {self.action_space}: allowed 0..{self._num_actions - 1}")
+        if not self._mask[a]:
+            if self.invalid_action == "idle":
+                return 0
+            u, lvl = divmod(a - 1, self.config.num_power_levels)
+            b, m = divmod(self._cursor, self.config.num_prbs)
+            why = (
+                f"UE {u} is associated with RU {self._assoc[u]}"
+                if self._assoc[u] >= 0 and self._assoc[u] != b
+                else f"power level {lvl} ({self._levels_w[self._net.ue_slice[u], lvl]:.3g} W) would exceed "
+                f"RU {b}'s power/fronthaul limit"
+            )
+            raise ValueError(
+                f"action {a} (UE {u}, level {lvl}) is masked for PRB {m} of RU {b}: {why}; "
+                "pick an action with info['action_mask'] / action_masks() True, or make the env with "
+                "invalid_action='idle'"
+            )
+        return a
+
+    def _step_prb(self, action: Any):
+        a = self._check_prb_action(action)
+        net = self._net
+        ev, mask, obs, sinr_db = kernels.prb_transition(
+            a, self._cursor, net.gain_lin, self._gain_norm, self._wideband_norm, self._owner, self._power_w,
+            self._assoc, net.ue_slice, net.offered_load_bps, self._offered_norm, self._levels_w, self._params,
+        )
+        sinr, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = ev
+        n_rate = int(rate_v.sum())
+        n_delay = int(delay_v.sum())
+        p = self._params
+        rate_term = p[THETA_R] * objective / p[RATE_SCALE_BPS]
+        viol_term = -p[THETA_C] * (n_rate + n_delay)
+        tti_reward = rate_term + viol_term + p[THETA_BIAS]
+        info = {
+            "objective": float(objective),
+            "reward_terms": {"rate": float(rate_term), "violation": float(viol_term), "bias": float(p[THETA_BIAS])},
+            "ue_rate_bps": ue_rate,
+            "sinr_db": sinr_db,
+            "ru_power_w": ru_power,
+            "fronthaul_bps_per_hz": fronthaul,
+            "delay_s": delay,
+            "violations": {"rate": n_rate, "delay": n_delay, "power_projection": 0, "association": 0},
+            "action_mask": None,
+            "tti": self._tti,
+        }
+        self._cursor += 1
+        last = self._cursor == self._prbs_per_tti
+        if self.reward_mode == "marginal":
+            reward = tti_reward - self._tti_reward_so_far
+            self._tti_reward_so_far = tti_reward
+        else:
+            reward = tti_reward if last else 0.0
+        truncated = False
+        if last:
+            self._tti += 1
+            truncated = self._tti >= self.config.episode_length_tti
+            net.advance(self.np_random)
+            self._begin_tti()
+            obs = self._observe()
+        else:
+            self._mask = mask
+            self._cur_ue_rate = ue_rate
+            self._cur_qos = ~(rate_v | delay_v)
+            self._cur_ru_power = ru_power
+            self._cur_fronthaul = fronthaul
+            if self.obs_mode == "paper":
+                obs = self._observe()
+            else:
+                obs = obs.astype(np.float32)
+        info["action_mask"] = self._mask.copy()
+        self._last_info = info
+        return obs, float(reward), False, truncated, info
+
+    def _check_full_action(self, action: Any) -> np.ndarray:
+        n = self._prbs_per_tti
+        arr = np.asarray(action)
+        if arr.shape != (n,) or not (np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_):
+            raise ValueError(
+                f"action must be an integer array of shape ({n},) for {self.action_space}, "
+                f"got {type(action).__name__} with shape {arr.shape} and dtype {arr.dtype}"
+            )
+        bad = (arr < 0) | (arr >= self._num_actions)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"action[{i}] = {arr[i]} is out of range for {self.action_space}: allowed 0..{self._num_actions - 1}"
+            )
+        return arr.astype(np.int64)
+
+    def _step_full(self, action: Any):
+        a = self._check_full_action(action)
+        net, cfg = self._net, self.config
+        owner, power_w, assoc, conflicts = kernels.decode_full_action(a, net.ue_slice, self._levels_w, cfg.num_rus, cfg.num_prbs)
+        self._owner, self._assoc = owner, assoc
+        self._power_w = power_w
+        metrics = self._evaluate_current({"association": conflicts})
+        self._power_w = metrics.power_w.copy()
+        info = self._make_info(metrics, tti=self._tti)
+        info["owner"] = owner.copy()
+        info["power_w"] = metrics.power_w.copy()
+        self._prev_ue_rate = metrics.ue_rate_bps
+        self._prev_qos = metrics.qos_satisfied
+        self._prev_assoc = assoc.copy()
+        self._tti += 1
+        truncated = self._tti >= cfg.episode_length_tti
+        net.advance(self.np_random)
+        # keep the evaluated allocation visible through `allocation` until the next step
+        keep = (self._owner.copy(), self._power_w.copy(), self._assoc.copy())
+        self._begin_tti()
+        self._owner, self._power_w, self._assoc = keep
+        self._last_info = info
+        return self._observe(), float(metrics.reward), False, truncated, info
+
+    def _make_info(self, metrics, tti: int) -> dict[str, Any]:
+        return {
+            "objective": metrics.objective,
+            "reward_terms": dict(metrics.reward_terms),
+            "ue_rate_bps": metrics.ue_rate_bps.copy(),
+            "sinr_db": metrics.sinr_db.copy(),
+            "ru_power_w": metrics.ru_power_w.copy(),
+            "fronthaul_bps_per_hz": metrics.fronthaul_bps_per_hz.copy(),
+            "delay_s": metrics.delay_s.copy(),
+            "violations": dict(metrics.violations),
+            "action_mask": self.action_masks(),
+            "tti": tti,
+        }
+
+    # ------------------------------------------------------------------------------------------
+    def render(self):
+        """`"rgb_array"`: RUs, UEs and the PRB grid as an `[H, W, 3]` uint8 image; `"ansi"`: a KPI table."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'ansi' to gym.make")
+            return None
+        self._require_reset()
+        from oran_gym.envs import rendering
+
+        if self.render_mode == "ansi":
+            return rendering.render_ansi(self)
+        return rendering.render_rgb(self)
+
+    def close(self) -> None:
+        """Nothing to release (rendering closes its figures)."""
+

@@ -1,0 +1,92 @@
+"""Topology and channel model: UE drops, 3GPP UMa path loss, shadowing, Rayleigh fading.
+
+Every random draw takes an explicit `numpy.random.Generator` (the env's `np_random`), so that
+`reset(seed=s)` fixes the whole trajectory. Shapes follow `[num_rus, num_ues, num_prbs]`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+SPEED_OF_LIGHT_MPS = 299_792_458.0
+
+
+def ru_positions_m(num_rus: int, inter_site_distance_m: float) -> np.ndarray:
+    """RU coordinates `[B, 2]`: one RU at the origin, or B RUs on a regular polygon of side ISD."""
+    if num_rus == 1:
+        return np.zeros((1, 2))
+    radius = inter_site_distance_m / (2.0 * math.sin(math.pi / num_rus))
+    angle = 2.0 * np.pi * np.arange(num_rus) / num_rus
+    return radius * np.column_stack([np.cos(angle), np.sin(angle)])
+
+
+def ue_home_ru(num_ues: int, num_rus: int) -> np.ndarray:
+    """Home RU of each UE (round-robin), `[U]` int: the RU around which the UE is dropped."""
+    return np.arange(num_ues, dtype=np.int64) % num_rus
+
+
+def drop_ues(
+    rng: np.random.Generator, home_pos_m: np.ndarray, min_radius_m: float, max_radius_m: float
+) -> np.ndarray:
+    """Drop UEs uniformly in area over an annulus around their home RU; returns `[U, 2]` metres."""
+    num_ues = home_pos_m.shape[0]
+    r = np.sqrt(rng.uniform(min_radius_m**2, max_radius_m**2, size=num_ues))
+    theta = rng.uniform(0.0, 2.0 * np.pi, size=num_ues)
+    return home_pos_m + np.column_stack([r * np.cos(theta), r * np.sin(theta)])
+
+
+def distances_m(ue_pos_m: np.ndarray, ru_pos_m: np.ndarray, min_distance_m: float) -> np.ndarray:
+    """2-D distance from every RU to every UE, `[B, U]`, floored at `min_distance_m`."""
+    d = np.linalg.norm(ru_pos_m[:, None, :] - ue_pos_m[None, :, :], axis=-1)
+    return np.maximum(d, min_distance_m)
+
+
+def pathloss_db(distance_m: np.ndarray, carrier_freq_hz: float) -> np.ndarray:
+    """3GPP UMa NLOS path loss as used by the paper: 13.54 + 39.08 log10(d) + 20 log10(f_c / GHz)."""
+    return 13.54 + 39.08 * np.log10(distance_m) + 20.0 * math.log10(carrier_freq_hz / 1e9)
+
+
+def draw_rayleigh(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Complex small-scale fading g ~ CN(0, 1) of the given shape."""
+    z = rng.standard_normal(shape + (2,))
+    return (z[..., 0] + 1j * z[..., 1]) * math.sqrt(0.5)
+
+
+def evolve_rayleigh(rng: np.random.Generator, fading: np.ndarray, rho: float) -> np.ndarray:
+    """Gauss-Markov step g' = rho g + sqrt(1 - rho^2) w, w ~ CN(0, 1); rho = 0 is a fresh draw."""
+    innovation = draw_rayleigh(rng, fading.shape)
+    if rho == 0.0:
+        return innovation
+    return rho * fading + math.sqrt(1.0 - rho * rho) * innovation
+
+
+def jakes_rho(speed_mps: float, carrier_freq_hz: float, tti_duration_s: float) -> float:
+    """Clarke/Jakes correlation over one TTI: J0(2 pi f_D T), f_D = v f_c / c."""
+    from scipy.special import j0
+
+    doppler_hz = speed_mps * carrier_freq_hz / SPEED_OF_LIGHT_MPS
+    return float(np.clip(j0(2.0 * np.pi * doppler_hz * tti_duration_s), 0.0, 1.0))
+
+
+def channel_gain_lin(large_scale_db: np.ndarray, fading: np.ndarray) -> np.ndarray:
+    """Power gain h[b, u, m] = 10^(-(PL + S) / 10) |g|^2 from `[B, U]` dB loss and `[B, U, M]` fading."""
+    return 10.0 ** (-large_scale_db / 10.0)[:, :, None] * (fading.real**2 + fading.imag**2)
+
+
+def move_ues(
+    ue_pos_m: np.ndarray,
+    velocity_mps: np.ndarray,
+    home_pos_m: np.ndarray,
+    min_radius_m: float,
+    max_radius_m: float,
+    dt_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Advance UEs in straight lines; a UE leaving its annulus turns back (velocity reversed)."""
+    new_pos = ue_pos_m + velocity_mps * dt_s
+    r = np.linalg.norm(new_pos - home_pos_m, axis=1)
+    out = (r < min_radius_m) | (r > max_radius_m)
+    velocity = np.where(out[:, None], -velocity_mps, velocity_mps)
+    pos = np.where(out[:, None], ue_pos_m, new_pos)
+    return pos, velocity

@@ -1,0 +1,125 @@
+"""Across-TTI dynamics: the network state (positions, large-scale loss, fading, traffic) and its evolution.
+
+`NetworkState.initial(cfg, rng)` draws a scenario; `state.advance(rng)` moves it one TTI on. Both
+draw only from the generator they are given, in a fixed order, so one seed fixes a trajectory.
+Nothing here imports gymnasium or torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from oran_gym.config import EMBB, URLLC, ScenarioConfig
+from oran_gym.sim import channel
+
+__all__ = ["NetworkState", "ue_slices"]
+
+
+def ue_slices(cfg: ScenarioConfig) -> np.ndarray:
+    """Slice of each UE `[U]`: the eMBB UEs first (0), then the URLLC UEs (1)."""
+    return np.concatenate(
+        [np.full(cfg.num_embb_ues, EMBB, dtype=np.int64), np.full(cfg.num_urllc_ues, URLLC, dtype=np.int64)]
+    )
+
+
+@dataclasses.dataclass
+class NetworkState:
+    """Everything that evolves across TTIs. Arrays are owned by the state; callers copy."""
+
+    cfg: ScenarioConfig
+    ue_slice: np.ndarray  # [U] int
+    ru_pos_m: np.ndarray  # [B, 2]
+    home_ru: np.ndarray  # [U] int
+    ue_pos_m: np.ndarray  # [U, 2]
+    velocity_mps: np.ndarray  # [U, 2]
+    shadowing_db: np.ndarray  # [B, U]
+    large_scale_db: np.ndarray  # [B, U] path loss + shadowing
+    fading: np.ndarray  # [B, U, M] complex
+    gain_lin: np.ndarray  # [B, U, M] true power gain of the current TTI
+    observed_gain_db: np.ndarray  # [B, U, M] what the agent sees (CSI error)
+    embb_window: np.ndarray  # [U_embb, W] arrivals (packets) per TTI of the sliding window
+    window_pos: int
+    offered_load_bps: np.ndarray  # [U]
+    rho: float
+    tti: int = 0
+
+    @classmethod
+    def initial(cls, cfg: ScenarioConfig, rng: np.random.Generator) -> NetworkState:
+        """Draw a new scenario: drops, shadowing, headings, fading, a warm traffic window, CSI error."""
+        num_ues, num_rus, num_prbs = cfg.num_ues, cfg.num_rus, cfg.num_prbs
+        ru_pos = channel.ru_positions_m(num_rus, cfg.inter_site_distance_m)
+        home = channel.ue_home_ru(num_ues, num_rus)
+        ue_pos = channel.drop_ues(rng, ru_pos[home], cfg.cell_min_radius_m, cfg.cell_radius_m)
+        shadowing = rng.normal(0.0, cfg.shadowing_std_db, size=(num_rus, num_ues)) if cfg.shadowing_std_db > 0 else np.zeros((num_rus, num_ues))
+        if cfg.ue_speed_mps > 0:
+            heading = rng.uniform(0.0, 2.0 * np.pi, size=num_ues)
+            velocity = cfg.ue_speed_mps * np.column_stack([np.cos(heading), np.sin(heading)])
+        else:
+            velocity = np.zeros((num_ues, 2))
+        fading = channel.draw_rayleigh(rng, (num_rus, num_ues, num_prbs))
+        rho = cfg.fading_rho if cfg.fading_rho is not None else channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s)
+        window_len = max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
+        lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
+        window = rng.poisson(lam, size=(cfg.num_embb_ues, window_len)).astype(np.int64)
+        state = cls(
+            cfg=cfg,
+            ue_slice=ue_slices(cfg),
+            ru_pos_m=ru_pos,
+            home_ru=home,
+            ue_pos_m=ue_pos,
+            velocity_mps=velocity,
+            shadowing_db=shadowing,
+            large_scale_db=np.zeros((num_rus, num_ues)),
+            fading=fading,
+            gain_lin=np.zeros((num_rus, num_ues, num_prbs)),
+            observed_gain_db=np.zeros((num_rus, num_ues, num_prbs)),
+            embb_window=window,
+            window_pos=0,
+            offered_load_bps=np.zeros(num_ues),
+            rho=float(rho),
+        )
+        state._refresh_large_scale()
+        state._refresh_gains(rng)
+        state._refresh_offered_load()
+        return state
+
+    def advance(self, rng: np.random.Generator) -> None:
+        """Move one TTI on: UE movement, fading, traffic arrivals, CSI error (in this order)."""
+        cfg = self.cfg
+        self.tti += 1
+        if cfg.ue_speed_mps > 0:
+            self.ue_pos_m, self.velocity_mps = channel.move_ues(
+                self.ue_pos_m, self.velocity_mps, self.ru_pos_m[self.home_ru],
+                cfg.cell_min_radius_m, cfg.cell_radius_m, cfg.tti_duration_s,
+            )
+            self._refresh_large_scale()
+        self.fading = channel.evolve_rayleigh(rng, self.fading, self.rho)
+        if cfg.num_embb_ues:
+            lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
+            self.embb_window[:, self.window_pos] = rng.poisson(lam, size=cfg.num_embb_ues)
+            self.window_pos = (self.window_pos + 1) % self.embb_window.shape[1]
+        self._refresh_gains(rng)
+        self._refresh_offered_load()
+
+    # ---------------------------------------------------------------------------------------
+    def _refresh_large_scale(self) -> None:
+        d = channel.distances_m(self.ue_pos_m, self.ru_pos_m, self.cfg.cell_min_radius_m)
+        self.large_scale_db = channel.pathloss_db(d, self.cfg.carrier_freq_hz) + self.shadowing_db
+
+    def _refresh_gains(self, rng: np.random.Generator) -> None:
+        self.gain_lin = channel.channel_gain_lin(self.large_scale_db, self.fading)
+        # a fading draw of exactly 0 would give -inf dB; floor the observation at 1e-30
+        observed = 10.0 * np.log10(np.maximum(self.gain_lin, 1e-30))
+        if self.cfg.csi_error_db > 0:
+            observed = observed + rng.normal(0.0, self.cfg.csi_error_db, size=observed.shape)
+        self.observed_gain_db = observed
+
+    def _refresh_offered_load(self) -> None:
+        cfg = self.cfg
+        load = np.empty(cfg.num_ues)
+        window_s = self.embb_window.shape[1] * cfg.tti_duration_s
+        load[: cfg.num_embb_ues] = self.embb_window.sum(axis=1) * 8.0 * cfg.embb_packet_bytes / window_s
+        load[cfg.num_embb_ues :] = 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s
+        self.offered_load_bps = load

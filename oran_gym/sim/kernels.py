@@ -1,0 +1,453 @@
+"""numba kernels of the per-TTI system model (DESIGN.md section 2, O-RAN paper eqs. 4-16, 10, 22).
+
+Every function here has a pure-NumPy twin of the same name and signature in
+`oran_gym.sim.reference`; the tests compare the two on random inputs. Kernels never validate:
+callers (`oran_gym.allocation`, the env) check shapes and values once, at the boundary.
+
+Conventions: index order is `[num_rus, num_ues, num_prbs]` (B, U, M); `owner[b, m]` is the UE
+served on PRB m of RU b or -1 when idle; `ue_slice[u]` is 0 (eMBB) or 1 (URLLC); `params` is the
+vector of `oran_gym.sim.params.pack_params` and is read through its index constants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from oran_gym.sim.params import (
+    DELAY_BUDGET_S,
+    FIBRE_DELAY_S,
+    FRONTHAUL_CAP,
+    GAIN_DB_MAX,
+    GAIN_DB_MIN,
+    NOISE_W,
+    PKT_BITS,
+    PRB_BW_HZ,
+    PRB_PMAX_W,
+    QUANT_NOISE_W,
+    RATE_NORM_DENOM,
+    RATE_SCALE_BPS,
+    RU_POWER_LIMIT_W,
+    SE_MAX,
+    THETA_BIAS,
+    THETA_C,
+    THETA_R,
+    WEIGHT,
+)
+
+# Relative slack on the hard power limits, so that sums of levels equal to the limit pass.
+POWER_RTOL = 1e-9
+
+
+@njit(cache=True)
+def compute_sinr_lin(gain_lin, owner, power_w, noise_power_w):
+    """Linear SINR of every PRB of every RU, eq. (4).
+
+    eta[b, m] = h[b, u, m] p[b, m] / (sum_{j != b} h[j, u, m] p[j, m] + sigma^2), u = owner[b, m].
+    Interference comes from every other RU's transmit power on the same PRB (0 when idle).
+
+    Args:
+        gain_lin: linear power gain h, `[B, U, M]`.
+        owner: UE on each PRB or -1, `[B, M]` int.
+        power_w: transmit power per PRB in watts, `[B, M]`.
+        noise_power_w: sigma^2 = N0 W (times the noise figure).
+
+    Returns:
+        Linear SINR `[B, M]`, 0 on idle PRBs.
+    """
+    num_rus, _, num_prbs = gain_lin.shape
+    sinr = np.zeros((num_rus, num_prbs))
+    for b in range(num_rus):
+        for m in range(num_prbs):
+            u = owner[b, m]
+            if u < 0:
+                continue
+            interference = 0.0
+            for j in range(num_rus):
+                if j != b:
+                    interference += gain_lin[j, u, m] * power_w[j, m]
+            sinr[b, m] = gain_lin[b, u, m] * power_w[b, m] / (interference + noise_power_w)
+    return sinr
+
+
+@njit(cache=True)
+def compute_sinr_db(sinr_lin, owner):
+    """SINR in dB of every PRB, `[B, M]`; -inf on idle PRBs (and where the SINR is 0)."""
+    num_rus, num_prbs = owner.shape
+    out = np.empty((num_rus, num_prbs))
+    for b in range(num_rus):
+        for m in range(num_prbs):
+            if owner[b, m] < 0 or sinr_lin[b, m] <= 0.0:
+                out[b, m] = -np.inf
+            else:
+                out[b, m] = 10.0 * np.log10(sinr_lin[b, m])
+    return out
+
+
+@njit(cache=True)
+def compute_prb_rate_bps(sinr_lin, owner, ue_slice, params):
+    """Capped Shannon rate of each PRB, eqs. (5)-(6): W min(log2(1 + eta), SE_max[s(u)]).
+
+    Args:
+        sinr_lin: linear SINR `[B, M]`.
+        owner: UE on each PRB or -1, `[B, M]`.
+        ue_slice: slice of each UE, `[U]`.
+        params: packed parameters.
+
+    Returns:
+        Rate in bit/s `[B, M]`, 0 on idle PRBs.
+    """
+    num_rus, num_prbs = sinr_lin.shape
+    rate = np.zeros((num_rus, num_prbs))
+    for b in range(num_rus):
+        for m in range(num_prbs):
+            u = owner[b, m]
+            if u < 0:
+                continue
+            se = np.log2(1.0 + sinr_lin[b, m])
+            cap = params[SE_MAX + ue_slice[u]]
+            if se > cap:
+                se = cap
+            rate[b, m] = params[PRB_BW_HZ] * se
+    return rate
+
+
+@njit(cache=True)
+def compute_ue_rate_bps(prb_rate_bps, owner, num_ues):
+    """Rate of each UE, R_u = sum of the rates of its PRBs (eq. 6), `[U]` bit/s."""
+    num_rus, num_prbs = owner.shape
+    rate = np.zeros(num_ues)
+    for b in range(num_rus):
+        for m in range(num_prbs):
+            u = owner[b, m]
+            if u >= 0:
+                rate[u] += prb_rate_bps[b, m]
+    return rate
+
+
+@njit(cache=True)
+def compute_ru_power_w(power_w):
+    """Total transmit power of each RU, eq. (8): P^b = sum_m p[b, m], `[B]` watts."""
+    num_rus, num_prbs = power_w.shape
+    out = np.zeros(num_rus)
+    for b in range(num_rus):
+        s = 0.0
+        for m in range(num_prbs):
+            s += power_w[b, m]
+        out[b] = s
+    return out
+
+
+@njit(cache=True)
+def compute_fronthaul_bps_per_hz(ru_power_w, params):
+    """Fronthaul load of each RU, eq. (9): C^b = log2(1 + P^b / sigma_q^2), `[B]` bit/s/Hz."""
+    out = np.empty(ru_power_w.shape[0])
+    for b in range(ru_power_w.shape[0]):
+        out[b] = np.log2(1.0 + ru_power_w[b] / params[QUANT_NOISE_W])
+    return out
+
+
+@njit(cache=True)
+def compute_delay_s(ue_rate_bps, ue_slice, params):
+    """End-to-end delay of each UE, eq. (16): fibre propagation + mu_s / R_u; inf where R_u = 0."""
+    num_ues = ue_rate_bps.shape[0]
+    out = np.empty(num_ues)
+    for u in range(num_ues):
+        if ue_rate_bps[u] > 0.0:
+            out[u] = params[FIBRE_DELAY_S] + params[PKT_BITS + ue_slice[u]] / ue_rate_bps[u]
+        else:
+            out[u] = np.inf
+    return out
+
+
+@njit(cache=True)
+def compute_qos_violations(ue_rate_bps, delay_s, offered_load_bps, ue_slice, params):
+    """Soft QoS constraints: rate (14) R_u >= R_min[u] and delay (16) D_u <= D^max[s(u)].
+
+    Returns:
+        `(rate_violated, delay_violated)`, two bool arrays `[U]`.
+    """
+    num_ues = ue_rate_bps.shape[0]
+    rate_violated = np.zeros(num_ues, dtype=np.bool_)
+    delay_violated = np.zeros(num_ues, dtype=np.bool_)
+    for u in range(num_ues):
+        rate_violated[u] = ue_rate_bps[u] < offered_load_bps[u]
+        delay_violated[u] = delay_s[u] > params[DELAY_BUDGET_S + ue_slice[u]]
+    return rate_violated, delay_violated
+
+
+@njit(cache=True)
+def compute_objective(ue_rate_bps, ue_slice, params):
+    """Weighted sum rate, eq. (10): sum_u w_{s(u)} R_u, in bit/s."""
+    total = 0.0
+    for u in range(ue_rate_bps.shape[0]):
+        total += params[WEIGHT + ue_slice[u]] * ue_rate_bps[u]
+    return total
+
+
+@njit(cache=True)
+def compute_reward(objective_bps, num_violations, params):
+    """Reward of eq. (22): Theta_r objective / rate_scale - Theta_c #violations + Theta_bias."""
+    return (
+        params[THETA_R] * objective_bps / params[RATE_SCALE_BPS]
+        - params[THETA_C] * num_violations
+        + params[THETA_BIAS]
+    )
+
+
+@njit(cache=True)
+def project_power(owner, power_w, ue_slice, params):
+    """Project per-PRB powers onto the hard constraints (11), (13) and (15).
+
+    Idle PRBs transmit nothing; a PRB above its owner's slice cap P_s^max is clipped to it (13);
+    an RU whose total exceeds min(P_b^max, fronthaul limit) has all its powers scaled down to that
+    limit (11, 15). Each RU that had to be changed counts as one violation.
+
+    Returns:
+        `(projected power_w [B, M], number of RUs projected)`.
+    """
+    num_rus, num_prbs = owner.shape
+    out = np.zeros((num_rus, num_prbs))
+    limit = params[RU_POWER_LIMIT_W]
+    num_projected = 0
+    for b in range(num_rus):
+        changed = False
+        total = 0.0
+        for m in range(num_prbs):
+            u = owner[b, m]
+            p = power_w[b, m]
+            if u < 0:
+                if p != 0.0:
+                    changed = True
+                continue
+            cap = params[PRB_PMAX_W + ue_slice[u]]
+            if p > cap * (1.0 + POWER_RTOL):
+                p = cap
+                changed = True
+            out[b, m] = p
+            total += p
+        if total > limit * (1.0 + POWER_RTOL):
+            scale = limit / total
+            for m in range(num_prbs):
+                out[b, m] *= scale
+            changed = True
+        if changed:
+            num_projected += 1
+    return out, num_projected
+
+
+@njit(cache=True)
+def decode_full_action(action, ue_slice, levels_w, num_rus, num_prbs):
+    """Decode a full-mode action into an allocation (DESIGN.md section 3).
+
+    `action[b * M + m]` is 0 (idle) or `1 + u L + l` (UE u at level l). PRBs are visited in (RU,
+    PRB) order; a UE is associated with the RU of its first PRB, and a PRB that would give it a
+    second RU is left idle and counted as an association conflict (constraint 17-21).
+
+    Returns:
+        `(owner [B, M], power_w [B, M], assoc [U], number of association conflicts)`.
+    """
+    num_ues = ue_slice.shape[0]
+    num_levels = levels_w.shape[1]
+    owner = np.full((num_rus, num_prbs), -1, dtype=np.int64)
+    power_w = np.zeros((num_rus, num_prbs))
+    assoc = np.full(num_ues, -1, dtype=np.int64)
+    conflicts = 0
+    for b in range(num_rus):
+        for m in range(num_prbs):
+            a = action[b * num_prbs + m]
+            if a == 0:
+                continue
+            u = (a - 1) // num_levels
+            lvl = (a - 1) % num_levels
+            if assoc[u] >= 0 and assoc[u] != b:
+                conflicts += 1
+                continue
+            assoc[u] = b
+            owner[b, m] = u
+            power_w[b, m] = levels_w[ue_slice[u], lvl]
+    return owner, power_w, assoc, conflicts
+
+
+@njit(cache=True)
+def evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
+    """Every KPI of one allocation whose powers already meet the hard constraints.
+
+    Returns:
+        `(sinr_lin [B, M], prb_rate_bps [B, M], ue_rate_bps [U], ru_power_w [B],
+        fronthaul_bps_per_hz [B], delay_s [U], rate_violated [U], delay_violated [U],
+        objective_bps)`.
+    """
+    num_ues = ue_slice.shape[0]
+    sinr = compute_sinr_lin(gain_lin, owner, power_w, params[NOISE_W])
+    prb_rate = compute_prb_rate_bps(sinr, owner, ue_slice, params)
+    ue_rate = compute_ue_rate_bps(prb_rate, owner, num_ues)
+    ru_power = compute_ru_power_w(power_w)
+    fronthaul = compute_fronthaul_bps_per_hz(ru_power, params)
+    delay = compute_delay_s(ue_rate, ue_slice, params)
+    rate_v, delay_v = compute_qos_violations(ue_rate, delay, offered_load_bps, ue_slice, params)
+    objective = compute_objective(ue_rate, ue_slice, params)
+    return sinr, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective
+
+
+@njit(cache=True)
+def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
+    """Valid actions of the prb mode for the PRB at `cursor` (flat index b M + m).
+
+    Action 0 (idle) is always valid. `1 + u L + l` is valid when UE u is unassociated or already
+    associated with this RU (17-21) and adding level l keeps the RU within min(P_b^max, fronthaul
+    limit) (11, 15). Levels never exceed P_s^max (13) by construction.
+
+    Returns:
+        bool mask `[U L + 1]`.
+    """
+    num_ues = ue_slice.shape[0]
+    num_levels = levels_w.shape[1]
+    b = cursor // num_prbs
+    mask = np.zeros(num_ues * num_levels + 1, dtype=np.bool_)
+    mask[0] = True
+    headroom = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL) - ru_power_w[b]
+    for u in range(num_ues):
+        if assoc[u] >= 0 and assoc[u] != b:
+            continue
+        for lvl in range(num_levels):
+            mask[1 + u * num_levels + lvl] = levels_w[ue_slice[u], lvl] <= headroom
+    return mask
+
+
+@njit(cache=True)
+def normalise_gain_db(gain_db):
+    """Map gains in dB to [0, 1] over [GAIN_DB_MIN, GAIN_DB_MAX], clipped (observation scaling)."""
+    out = np.empty(gain_db.shape)
+    flat_in = gain_db.ravel()
+    flat_out = out.ravel()
+    for i in range(flat_in.shape[0]):
+        x = (flat_in[i] - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN)
+        flat_out[i] = min(max(x, 0.0), 1.0)
+    return out
+
+
+@njit(cache=True)
+def normalise_rate_bps(rate_bps, params):
+    """Map rates in bit/s to [0, 1]: log10(1 + r / 1 kbit/s) / log10(1 + max UE rate / 1 kbit/s)."""
+    out = np.empty(rate_bps.shape[0])
+    for i in range(rate_bps.shape[0]):
+        x = np.log10(1.0 + rate_bps[i] / 1e3) / params[RATE_NORM_DENOM]
+        out[i] = min(max(x, 0.0), 1.0)
+    return out
+
+
+@njit(cache=True)
+def build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, out):
+    """Write the per-UE block of the observation into `out[: U (B + 5)]`.
+
+    Per UE u, `B + 5` values: observed wideband gain to each RU (scaled), slice (0/1), offered load
+    (scaled), rate so far (scaled), QoS satisfied (0/1), association (assoc + 1) / B (0 = none).
+    """
+    num_rus, num_ues = wideband_norm.shape
+    rate_norm = normalise_rate_bps(ue_rate_bps, params)
+    stride = num_rus + 5
+    for u in range(num_ues):
+        base = u * stride
+        for b in range(num_rus):
+            out[base + b] = wideband_norm[b, u]
+        out[base + num_rus] = ue_slice[u]
+        out[base + num_rus + 1] = offered_norm[u]
+        out[base + num_rus + 2] = rate_norm[u]
+        out[base + num_rus + 3] = 1.0 if qos_ok[u] else 0.0
+        out[base + num_rus + 4] = (assoc[u] + 1.0) / num_rus
+    return num_ues * stride
+
+
+@njit(cache=True)
+def build_prb_observation(
+    cursor, gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, ru_power_w,
+    fronthaul_bps_per_hz, params,
+):
+    """Observation of the prb mode, obs_mode "full": per-UE block, then the PRB being allocated.
+
+    Layout: `U (B + 5)` per-UE values (see `build_ue_features`), then PRB index m / M, RU b / B,
+    remaining RU power / limit, fronthaul headroom / C^max, then every UE's observed gain on
+    that PRB (scaled), `U` values. Total `U (B + 6) + 4`, all in [0, 1].
+    """
+    num_rus, num_ues, num_prbs = gain_norm.shape
+    obs = np.empty(num_ues * (num_rus + 6) + 4)
+    k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
+    b = min(cursor // num_prbs, num_rus - 1)
+    m = cursor % num_prbs
+    obs[k] = m / num_prbs
+    obs[k + 1] = b / num_rus
+    limit = params[RU_POWER_LIMIT_W]
+    obs[k + 2] = min(max((limit - ru_power_w[b]) / limit, 0.0), 1.0)
+    cap = params[FRONTHAUL_CAP]
+    obs[k + 3] = min(max((cap - fronthaul_bps_per_hz[b]) / cap, 0.0), 1.0)
+    for u in range(num_ues):
+        obs[k + 4 + u] = gain_norm[b, u, m]
+    return obs
+
+
+@njit(cache=True)
+def build_full_observation(gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params):
+    """Observation of the full mode, obs_mode "full": per-UE block, then every observed gain.
+
+    Layout: `U (B + 5)` per-UE values (rate, QoS and association are those of the previous TTI),
+    then the scaled observed gain of every (RU, UE, PRB) in C order, `B U M` values.
+    """
+    num_rus, num_ues, num_prbs = gain_norm.shape
+    obs = np.empty(num_ues * (num_rus + 5) + num_rus * num_ues * num_prbs)
+    k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
+    flat = gain_norm.ravel()
+    for i in range(flat.shape[0]):
+        obs[k + i] = flat[i]
+    return obs
+
+
+@njit(cache=True)
+def prb_step(
+    action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params,
+):
+    """Apply one prb-mode action in place and evaluate the partial allocation of the TTI.
+
+    `action` must already be valid for `cursor` (the env checks the mask). Writes `owner`,
+    `power_w` and `assoc`; the allocation of the prb mode never needs projection, because masked
+    levels are never applied.
+
+    Returns:
+        the tuple of `evaluate_kernel` for the allocation after the action.
+    """
+    num_prbs = owner.shape[1]
+    num_levels = levels_w.shape[1]
+    b = cursor // num_prbs
+    m = cursor % num_prbs
+    if action > 0:
+        u = (action - 1) // num_levels
+        lvl = (action - 1) % num_levels
+        owner[b, m] = u
+        power_w[b, m] = levels_w[ue_slice[u], lvl]
+        assoc[u] = b
+    return evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
+
+
+@njit(cache=True)
+def prb_transition(
+    action, cursor, gain_lin, gain_norm, wideband_norm, owner, power_w, assoc, ue_slice,
+    offered_load_bps, offered_norm, levels_w, params,
+):
+    """One fused prb-mode step: `prb_step`, then the mask and observation for `cursor + 1`.
+
+    One numba call per environment step keeps the per-step cost near the call overhead. When
+    `cursor + 1` ends the TTI the returned mask and observation describe the same TTI's last PRB
+    and the env rebuilds them for the next TTI.
+
+    Returns:
+        `(evaluate_kernel tuple, mask [U L + 1], observation [U (B + 6) + 4], sinr_db [B, M])`.
+    """
+    ev = prb_step(action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params)
+    nxt = min(cursor + 1, owner.shape[0] * owner.shape[1] - 1)
+    ru_power, fronthaul, rate_v, delay_v = ev[3], ev[4], ev[6], ev[7]
+    qos_ok = ~(rate_v | delay_v)
+    mask = compute_prb_action_mask(nxt, assoc, ru_power, ue_slice, levels_w, params, owner.shape[1])
+    obs = build_prb_observation(
+        nxt, gain_norm, wideband_norm, ue_slice, offered_norm, ev[2], qos_ok, assoc, ru_power, fronthaul, params
+    )
+    return ev, mask, obs, compute_sinr_db(ev[0], owner)

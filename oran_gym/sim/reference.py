@@ -1,0 +1,256 @@
+"""Pure-NumPy twins of `oran_gym.sim.kernels`: same names, same signatures, same results.
+
+Written independently of the kernels (vectorised NumPy rather than loops), they are the test
+oracle for the numba path and the `backend="numpy"` path of `evaluate_allocation`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oran_gym.sim.params import (
+    DELAY_BUDGET_S,
+    FIBRE_DELAY_S,
+    FRONTHAUL_CAP,
+    GAIN_DB_MAX,
+    GAIN_DB_MIN,
+    NOISE_W,
+    PKT_BITS,
+    PRB_BW_HZ,
+    PRB_PMAX_W,
+    QUANT_NOISE_W,
+    RATE_NORM_DENOM,
+    RATE_SCALE_BPS,
+    RU_POWER_LIMIT_W,
+    SE_MAX,
+    THETA_BIAS,
+    THETA_C,
+    THETA_R,
+    WEIGHT,
+)
+
+POWER_RTOL = 1e-9
+
+
+def _owner_gain(gain_lin: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """h[j, owner[b, m], m] for every (j, b, m); `[B, B, M]`, 0 where idle."""
+    num_rus, _, num_prbs = gain_lin.shape
+    safe = np.where(owner >= 0, owner, 0)
+    m_idx = np.arange(num_prbs)[None, :]
+    # [B_j, B_b, M]: gain from RU j to the owner of PRB m at RU b
+    g = gain_lin[:, safe, m_idx]
+    return np.where((owner >= 0)[None, :, :], g, 0.0)
+
+
+def compute_sinr_lin(gain_lin, owner, power_w, noise_power_w):
+    """NumPy twin of `kernels.compute_sinr_lin`."""
+    num_rus = gain_lin.shape[0]
+    g = _owner_gain(gain_lin, owner)  # [B_j, B_b, M]
+    received = g * power_w[:, None, :]  # power from RU j at the owner of (b, m)
+    own = received[np.arange(num_rus), np.arange(num_rus), :]
+    interference = received.sum(axis=0) - own
+    sinr = own / (interference + noise_power_w)
+    return np.where(owner >= 0, sinr, 0.0)
+
+
+def compute_sinr_db(sinr_lin, owner):
+    """NumPy twin of `kernels.compute_sinr_db`."""
+    valid = (owner >= 0) & (sinr_lin > 0.0)
+    with np.errstate(divide="ignore"):
+        return np.where(valid, 10.0 * np.log10(np.where(valid, sinr_lin, 1.0)), -np.inf)
+
+
+def compute_prb_rate_bps(sinr_lin, owner, ue_slice, params):
+    """NumPy twin of `kernels.compute_prb_rate_bps`."""
+    slice_of_prb = ue_slice[np.where(owner >= 0, owner, 0)]
+    cap = params[SE_MAX + slice_of_prb]
+    rate = params[PRB_BW_HZ] * np.minimum(np.log2(1.0 + sinr_lin), cap)
+    return np.where(owner >= 0, rate, 0.0)
+
+
+def compute_ue_rate_bps(prb_rate_bps, owner, num_ues):
+    """NumPy twin of `kernels.compute_ue_rate_bps`."""
+    served = owner >= 0
+    return np.bincount(owner[served], weights=prb_rate_bps[served], minlength=num_ues).astype(np.float64)
+
+
+def compute_ru_power_w(power_w):
+    """NumPy twin of `kernels.compute_ru_power_w`."""
+    return power_w.sum(axis=1)
+
+
+def compute_fronthaul_bps_per_hz(ru_power_w, params):
+    """NumPy twin of `kernels.compute_fronthaul_bps_per_hz`."""
+    return np.log2(1.0 + ru_power_w / params[QUANT_NOISE_W])
+
+
+def compute_delay_s(ue_rate_bps, ue_slice, params):
+    """NumPy twin of `kernels.compute_delay_s`."""
+    with np.errstate(divide="ignore"):
+        d = params[FIBRE_DELAY_S] + params[PKT_BITS + ue_slice] / ue_rate_bps
+    return np.where(ue_rate_bps > 0.0, d, np.inf)
+
+
+def compute_qos_violations(ue_rate_bps, delay_s, offered_load_bps, ue_slice, params):
+    """NumPy twin of `kernels.compute_qos_violations`."""
+    return ue_rate_bps < offered_load_bps, delay_s > params[DELAY_BUDGET_S + ue_slice]
+
+
+def compute_objective(ue_rate_bps, ue_slice, params):
+    """NumPy twin of `kernels.compute_objective`."""
+    return float(np.dot(params[WEIGHT + ue_slice], ue_rate_bps))
+
+
+def compute_reward(objective_bps, num_violations, params):
+    """NumPy twin of `kernels.compute_reward`."""
+    return params[THETA_R] * objective_bps / params[RATE_SCALE_BPS] - params[THETA_C] * num_violations + params[THETA_BIAS]
+
+
+def project_power(owner, power_w, ue_slice, params):
+    """NumPy twin of `kernels.project_power`."""
+    served = owner >= 0
+    cap = params[PRB_PMAX_W + ue_slice[np.where(served, owner, 0)]]
+    over_cap = served & (power_w > cap * (1.0 + POWER_RTOL))
+    out = np.where(served, np.where(over_cap, cap, power_w), 0.0)
+    idle_nonzero = (~served) & (power_w != 0.0)
+    total = out.sum(axis=1)
+    limit = params[RU_POWER_LIMIT_W]
+    over = total > limit * (1.0 + POWER_RTOL)
+    scale = np.where(over, limit / np.where(over, total, 1.0), 1.0)
+    out = out * scale[:, None]
+    changed = over | over_cap.any(axis=1) | idle_nonzero.any(axis=1)
+    return out, int(changed.sum())
+
+
+def decode_full_action(action, ue_slice, levels_w, num_rus, num_prbs):
+    """NumPy twin of `kernels.decode_full_action` (sequential by nature: association is first-come)."""
+    num_ues = ue_slice.shape[0]
+    num_levels = levels_w.shape[1]
+    a = np.asarray(action, dtype=np.int64).reshape(num_rus, num_prbs)
+    u_all = np.where(a > 0, (a - 1) // num_levels, -1)
+    lvl_all = np.where(a > 0, (a - 1) % num_levels, 0)
+    # first RU (in flat order) that each UE appears on
+    assoc = np.full(num_ues, -1, dtype=np.int64)
+    flat_u = u_all.ravel()
+    order = np.nonzero(flat_u >= 0)[0]
+    if order.size:
+        first_idx = {}
+        for i in order:  # first occurrence in (RU, PRB) order
+            first_idx.setdefault(int(flat_u[i]), int(i))
+        for u, i in first_idx.items():
+            assoc[u] = i // num_prbs
+    rus = np.arange(num_rus)[:, None]
+    ok = (u_all >= 0) & (assoc[np.where(u_all >= 0, u_all, 0)] == rus)
+    conflicts = int(((u_all >= 0) & ~ok).sum())
+    owner = np.where(ok, u_all, -1).astype(np.int64)
+    power_w = np.where(ok, levels_w[ue_slice[np.where(ok, u_all, 0)], lvl_all], 0.0)
+    return owner, power_w, assoc, conflicts
+
+
+def evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
+    """NumPy twin of `kernels.evaluate_kernel`."""
+    num_ues = ue_slice.shape[0]
+    sinr = compute_sinr_lin(gain_lin, owner, power_w, params[NOISE_W])
+    prb_rate = compute_prb_rate_bps(sinr, owner, ue_slice, params)
+    ue_rate = compute_ue_rate_bps(prb_rate, owner, num_ues)
+    ru_power = compute_ru_power_w(power_w)
+    fronthaul = compute_fronthaul_bps_per_hz(ru_power, params)
+    delay = compute_delay_s(ue_rate, ue_slice, params)
+    rate_v, delay_v = compute_qos_violations(ue_rate, delay, offered_load_bps, ue_slice, params)
+    objective = compute_objective(ue_rate, ue_slice, params)
+    return sinr, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective
+
+
+def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
+    """NumPy twin of `kernels.compute_prb_action_mask`."""
+    b = cursor // num_prbs
+    headroom = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL) - ru_power_w[b]
+    ue_ok = (assoc < 0) | (assoc == b)  # [U]
+    level_ok = levels_w[ue_slice] <= headroom  # [U, L]
+    return np.concatenate([[True], (ue_ok[:, None] & level_ok).ravel()])
+
+
+def normalise_gain_db(gain_db):
+    """NumPy twin of `kernels.normalise_gain_db`."""
+    return np.clip((gain_db - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0, 1.0)
+
+
+def normalise_rate_bps(rate_bps, params):
+    """NumPy twin of `kernels.normalise_rate_bps`."""
+    return np.clip(np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM], 0.0, 1.0)
+
+
+def build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, out):
+    """NumPy twin of `kernels.build_ue_features`."""
+    num_rus, num_ues = wideband_norm.shape
+    block = np.column_stack(
+        [
+            wideband_norm.T,
+            ue_slice,
+            offered_norm,
+            normalise_rate_bps(ue_rate_bps, params),
+            qos_ok.astype(np.float64),
+            (assoc + 1.0) / num_rus,
+        ]
+    ).ravel()
+    out[: block.size] = block
+    return block.size
+
+
+def build_prb_observation(
+    cursor, gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, ru_power_w,
+    fronthaul_bps_per_hz, params,
+):
+    """NumPy twin of `kernels.build_prb_observation`."""
+    num_rus, num_ues, num_prbs = gain_norm.shape
+    obs = np.empty(num_ues * (num_rus + 6) + 4)
+    k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
+    b = min(cursor // num_prbs, num_rus - 1)
+    m = cursor % num_prbs
+    limit = params[RU_POWER_LIMIT_W]
+    cap = params[FRONTHAUL_CAP]
+    obs[k : k + 4] = [
+        m / num_prbs,
+        b / num_rus,
+        np.clip((limit - ru_power_w[b]) / limit, 0.0, 1.0),
+        np.clip((cap - fronthaul_bps_per_hz[b]) / cap, 0.0, 1.0),
+    ]
+    obs[k + 4 :] = gain_norm[b, :, m]
+    return obs
+
+
+def build_full_observation(gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params):
+    """NumPy twin of `kernels.build_full_observation`."""
+    num_rus, num_ues, num_prbs = gain_norm.shape
+    obs = np.empty(num_ues * (num_rus + 5) + gain_norm.size)
+    k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
+    obs[k:] = gain_norm.ravel()
+    return obs
+
+
+def prb_step(action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params):
+    """NumPy twin of `kernels.prb_step`."""
+    num_prbs = owner.shape[1]
+    num_levels = levels_w.shape[1]
+    b, m = divmod(int(cursor), num_prbs)
+    if action > 0:
+        u, lvl = divmod(int(action) - 1, num_levels)
+        owner[b, m] = u
+        power_w[b, m] = levels_w[ue_slice[u], lvl]
+        assoc[u] = b
+    return evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
+
+
+def prb_transition(
+    action, cursor, gain_lin, gain_norm, wideband_norm, owner, power_w, assoc, ue_slice,
+    offered_load_bps, offered_norm, levels_w, params,
+):
+    """NumPy twin of `kernels.prb_transition`."""
+    ev = prb_step(action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params)
+    nxt = min(cursor + 1, owner.size - 1)
+    qos_ok = ~(ev[6] | ev[7])
+    mask = compute_prb_action_mask(nxt, assoc, ev[3], ue_slice, levels_w, params, owner.shape[1])
+    obs = build_prb_observation(
+        nxt, gain_norm, wideband_norm, ue_slice, offered_norm, ev[2], qos_ok, assoc, ev[3], ev[4], params
+    )
+    return ev, mask, obs, compute_sinr_db(ev[0], owner)
