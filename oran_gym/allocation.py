@@ -9,12 +9,14 @@ their NumPy twins with `backend="numpy"`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
 
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import kernels, reference
+from oran_gym.sim.kernels import packed_slices
 from oran_gym.sim.dynamics import ue_slices
 from oran_gym.sim.params import RATE_SCALE_BPS, THETA_BIAS, THETA_C, THETA_R, pack_params, power_levels_w
 
@@ -97,46 +99,63 @@ class AllocationMetrics:
         return int(sum(self.violations.values()))
 
 
-def _as_array(name: str, value: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
+def _as_array(name: str, value: Any, shape: tuple[int, ...], kind: str, nonneg: bool = False) -> np.ndarray:
+    """`value` as an int64 / float64 array of `shape`; float arrays must be finite (and >= 0 if asked)."""
     arr = np.asarray(value)
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
     if kind == "int":
-        if not (np.issubdtype(arr.dtype, np.integer) or (arr.size == 0)):
+        if arr.dtype.kind not in "iu":
             raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
-        return arr.astype(np.int64)
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{name} must be finite; {name}[{', '.join(map(str, bad))}] = {arr[tuple(bad)]!r}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.size:
+        lo, hi = arr.min(), arr.max()
+        # NaN fails both comparisons, so one min/max pass checks finiteness and sign
+        if not (lo >= (0.0 if nonneg else -np.inf) and hi < np.inf):
+            bad = ~np.isfinite(arr) | ((arr < 0) if nonneg else False)
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            allowed = "finite and >= 0" if nonneg else "finite"
+            raise ValueError(f"{name}{list(idx)} = {arr[idx]!r}; values must be {allowed}")
     return arr
+
+
+def scenario_arrays(cfg: ScenarioConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`(params, ue_slice, power levels [2, L])` of a config, computed once: do not modify them.
+
+    They are memoised on the (frozen) config instance itself: hashing a 40-field dataclass for an
+    lru_cache costs more than the kernels. They stay writeable, because numba's fast dispatch
+    path does not cover read-only arrays.
+    """
+    arrays = cfg.__dict__.get("_kernel_arrays")
+    if arrays is None:
+        arrays = (pack_params(cfg), ue_slices(cfg), power_levels_w(cfg))
+        object.__setattr__(cfg, "_kernel_arrays", arrays)
+    return arrays
 
 
 def check_allocation(cfg: ScenarioConfig, allocation: Allocation) -> Allocation:
     """Validate an allocation's shapes, ranges and structural constraints (17)-(21).
 
-    Returns a normalised copy (int64 / float64). Raises `ValueError` naming the field, the value and
-    what is allowed.
+    Returns the allocation with int64 / float64 arrays (no copy when they already are). Raises
+    `ValueError` naming the field, the value and what is allowed.
     """
     B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
     assoc = _as_array("allocation.assoc", allocation.assoc, (U,), "int")
     owner = _as_array("allocation.owner", allocation.owner, (B, M), "int")
-    power = _as_array("allocation.power_w", allocation.power_w, (B, M), "float")
-    if np.any((assoc < -1) | (assoc >= B)):
+    power = _as_array("allocation.power_w", allocation.power_w, (B, M), "float", nonneg=True)
+    if U and not (assoc.min() >= -1 and assoc.max() < B):
         u = int(np.argmax((assoc < -1) | (assoc >= B)))
         raise ValueError(f"allocation.assoc[{u}] = {assoc[u]} is not an RU index; allowed -1..{B - 1}")
-    if np.any((owner < -1) | (owner >= U)):
+    if not (owner.min() >= -1 and owner.max() < U):
         b, m = np.argwhere((owner < -1) | (owner >= U))[0]
         raise ValueError(f"allocation.owner[{b}, {m}] = {owner[b, m]} is not a UE index; allowed -1..{U - 1}")
-    if np.any(power < 0):
-        b, m = np.argwhere(power < 0)[0]
-        raise ValueError(f"allocation.power_w[{b}, {m}] = {power[b, m]!r} is negative; powers must be >= 0 W")
-    rus = np.broadcast_to(np.arange(B)[:, None], (B, M))
     served = owner >= 0
-    wrong = served & (assoc[np.where(served, owner, 0)] != rus)
-    if np.any(wrong):
+    # the RU each PRB's owner is associated with must be the PRB's RU
+    wrong = served & (assoc[owner] != _RU_INDEX_CACHE(B, M))
+    if wrong.any():
         b, m = np.argwhere(wrong)[0]
         u = owner[b, m]
         raise ValueError(
@@ -144,6 +163,14 @@ def check_allocation(cfg: ScenarioConfig, allocation: Allocation) -> Allocation:
             f"PRBs of the RU it is associated with (constraints 17-21)"
         )
     return Allocation(assoc, owner, power)
+
+
+_packed_slices = functools.lru_cache(maxsize=64)(packed_slices)
+
+
+@functools.lru_cache(maxsize=64)
+def _RU_INDEX_CACHE(num_rus: int, num_prbs: int) -> np.ndarray:
+    return np.repeat(np.arange(num_rus)[:, None], num_prbs, axis=1)
 
 
 def evaluate_allocation(
@@ -154,6 +181,7 @@ def evaluate_allocation(
     *,
     backend: str = "numba",
     extra_violations: dict[str, int] | None = None,
+    validate: bool = True,
 ) -> AllocationMetrics:
     """Evaluate one TTI's allocation: SINR, rates, power, fronthaul, delay, QoS, objective, reward.
 
@@ -166,52 +194,64 @@ def evaluate_allocation(
         backend: "numba" (kernels) or "numpy" (the reference twins).
         extra_violations: further violation counts to report and charge in the reward
             (the env passes full-mode association conflicts here).
+        validate: check every input (default). `False` skips the checks for trusted inputs in hot
+            loops (oracles, dataset generation); bad input then gives undefined results.
 
     Returns:
         `AllocationMetrics`; `metrics.reward` is eq. (22).
     """
     if backend not in ("numba", "numpy"):
         raise ValueError(f"backend must be 'numba' or 'numpy', got {backend!r}")
-    if not isinstance(cfg, ScenarioConfig):
-        raise TypeError(f"cfg must be a ScenarioConfig, got {type(cfg).__name__}")
-    B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
-    gains = _as_array("gains", gains, (B, U, M), "float")
-    if np.any(gains < 0):
-        raise ValueError("gains must be linear power gains >= 0")
-    offered = _as_array("offered_load_bps", offered_load_bps, (U,), "float")
-    if np.any(offered < 0):
-        u = int(np.argmax(offered < 0))
-        raise ValueError(f"offered_load_bps[{u}] = {offered[u]!r} is negative; loads must be >= 0 bit/s")
-    alloc = check_allocation(cfg, allocation)
+    if validate:
+        if not isinstance(cfg, ScenarioConfig):
+            raise TypeError(f"cfg must be a ScenarioConfig, got {type(cfg).__name__}")
+        B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
+        gains = _as_array("gains", gains, (B, U, M), "float", nonneg=True)
+        offered_load_bps = _as_array("offered_load_bps", offered_load_bps, (U,), "float", nonneg=True)
+        allocation = check_allocation(cfg, allocation)
+    alloc = allocation
     lib = kernels if backend == "numba" else reference
-    params = pack_params(cfg)
-    ue_slice = ue_slices(cfg)
-    power, num_projected = lib.project_power(alloc.owner, alloc.power_w, ue_slice, params)
-    ev = lib.evaluate_kernel(gains, alloc.owner, power, ue_slice, offered, params)
-    return metrics_from_kernel(ev, power, alloc.owner, params, num_projected, extra_violations or {}, lib)
+    params, ue_slice, _ = scenario_arrays(cfg)
+    buf, objective, num_projected = lib.evaluate_packed(gains, alloc.owner, alloc.power_w, ue_slice, offered_load_bps, params)
+    B, U, M = alloc.owner.shape[0], ue_slice.shape[0], alloc.owner.shape[1]
+    sl = _packed_slices(B, U, M)
+    grid = (B, M)
+    return _metrics(
+        objective=objective,
+        ue_rate=buf[sl["ue_rate_bps"]],
+        prb_rate=buf[sl["prb_rate_bps"]].reshape(grid),
+        sinr_db=buf[sl["sinr_db"]].reshape(grid),
+        ru_power=buf[sl["ru_power_w"]],
+        fronthaul=buf[sl["fronthaul_bps_per_hz"]],
+        delay=buf[sl["delay_s"]],
+        rate_v=buf[sl["rate_violated"]] > 0.5,
+        delay_v=buf[sl["delay_violated"]] > 0.5,
+        power=buf[sl["power_w"]].reshape(grid),
+        params=params,
+        num_projected=num_projected,
+        extra_violations=extra_violations or {},
+    )
 
 
-def metrics_from_kernel(ev, power_w, owner, params, num_projected, extra_violations, lib=kernels) -> AllocationMetrics:
-    """Package the tuple of `evaluate_kernel` as `AllocationMetrics` (shared with the env)."""
-    sinr, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = ev
+def _metrics(*, objective, ue_rate, prb_rate, sinr_db, ru_power, fronthaul, delay, rate_v, delay_v, power,
+             params, num_projected, extra_violations) -> AllocationMetrics:
     violations = {
-        "rate": int(rate_v.sum()),
-        "delay": int(delay_v.sum()),
+        "rate": int(np.count_nonzero(rate_v)),
+        "delay": int(np.count_nonzero(delay_v)),
         "power_projection": int(num_projected),
         "association": 0,
     }
-    violations.update({k: int(v) for k, v in extra_violations.items()})
+    if extra_violations:
+        violations.update({k: int(v) for k, v in extra_violations.items()})
     n = sum(violations.values())
-    reward = float(lib.compute_reward(objective, n, params))
     terms = {
         "rate": float(params[THETA_R] * objective / params[RATE_SCALE_BPS]),
         "violation": float(-params[THETA_C] * n),
         "bias": float(params[THETA_BIAS]),
     }
-    sinr_db = lib.compute_sinr_db(sinr, owner)
     return AllocationMetrics(
         objective=float(objective),
-        reward=reward,
+        reward=terms["rate"] + terms["violation"] + terms["bias"],
         reward_terms=terms,
         ue_rate_bps=ue_rate,
         prb_rate_bps=prb_rate,
@@ -222,10 +262,10 @@ def metrics_from_kernel(ev, power_w, owner, params, num_projected, extra_violati
         rate_violated=rate_v,
         delay_violated=delay_v,
         violations=violations,
-        power_w=power_w,
+        power_w=power,
     )
 
 
 def power_levels(cfg: ScenarioConfig) -> np.ndarray:
     """Power in watts of each level for each slice, `[2, L]` (re-exported for baselines)."""
-    return power_levels_w(cfg)
+    return scenario_arrays(cfg)[2]

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from oran_gym.allocation import Allocation, metrics_from_kernel
+from oran_gym.allocation import Allocation, evaluate_allocation
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import kernels
 from oran_gym.sim.dynamics import NetworkState
@@ -176,6 +176,8 @@ class ORANSlicingEnv(gym.Env):
         self._params = pack_params(cfg)
         self._levels_w = power_levels_w(cfg)
         self._num_actions = U * L + 1
+        self._grid_shape = (B, M)
+        self._out_slices = kernels.prb_output_slices(B, U, M)
         self._prbs_per_tti = B * M
         if self.action_mode == "prb":
             self.action_space = spaces.Discrete(self._num_actions)
@@ -286,25 +288,25 @@ class ORANSlicingEnv(gym.Env):
         self._power_w.fill(0.0)
         self._assoc.fill(-1)
         self._tti_reward_so_far = 0.0
-        self._gain_norm = kernels.normalise_gain_db(net.observed_gain_db)
-        wideband_db = 10.0 * np.log10(np.mean(10.0 ** (net.observed_gain_db / 10.0), axis=2))
-        self._wideband_norm = kernels.normalise_gain_db(wideband_db)
-        self._offered_norm = kernels.normalise_rate_bps(net.offered_load_bps, self._params)
+        self._gain_norm, self._wideband_norm, self._offered_norm = kernels.tti_observation_features(
+            net.observed_gain_db, net.offered_load_bps, self._params
+        )
         if self.action_mode == "prb":
             self._mask = kernels.compute_prb_action_mask(
                 0, self._assoc, np.zeros(self.config.num_rus), net.ue_slice, self._levels_w, self._params,
                 self.config.num_prbs,
             )
             self._cur_ue_rate = np.zeros(self.config.num_ues)
-            self._cur_qos = np.zeros(self.config.num_ues, dtype=bool)
+            self._cur_qos = np.zeros(self.config.num_ues)
             self._cur_ru_power = np.zeros(self.config.num_rus)
             self._cur_fronthaul = np.zeros(self.config.num_rus)
 
     def _evaluate_current(self, extra: dict[str, int] | None = None):
         net = self._net
-        power, nproj = kernels.project_power(self._owner, self._power_w, net.ue_slice, self._params)
-        ev = kernels.evaluate_kernel(net.gain_lin, self._owner, power, net.ue_slice, net.offered_load_bps, self._params)
-        return metrics_from_kernel(ev, power, self._owner, self._params, nproj, extra or {})
+        alloc = Allocation(self._assoc, self._owner, self._power_w)
+        return evaluate_allocation(
+            self.config, net.gain_lin, alloc, net.offered_load_bps, extra_violations=extra, validate=False
+        )
 
     def _observe(self) -> np.ndarray:
         net = self._net
@@ -357,27 +359,27 @@ class ORANSlicingEnv(gym.Env):
     def _step_prb(self, action: Any):
         a = self._check_prb_action(action)
         net = self._net
-        ev, mask, obs, sinr_db = kernels.prb_transition(
+        out, mask, objective, n_rate, n_delay = kernels.prb_transition(
             a, self._cursor, net.gain_lin, self._gain_norm, self._wideband_norm, self._owner, self._power_w,
             self._assoc, net.ue_slice, net.offered_load_bps, self._offered_norm, self._levels_w, self._params,
         )
-        sinr, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = ev
-        n_rate = int(rate_v.sum())
-        n_delay = int(delay_v.sum())
+        sl = self._out_slices
         p = self._params
         rate_term = p[THETA_R] * objective / p[RATE_SCALE_BPS]
         viol_term = -p[THETA_C] * (n_rate + n_delay)
         tti_reward = rate_term + viol_term + p[THETA_BIAS]
+        ue_rate = out[sl["ue_rate_bps"]]
+        # views of one buffer the kernel allocated for this step: fresh objects every step
         info = {
             "objective": float(objective),
             "reward_terms": {"rate": float(rate_term), "violation": float(viol_term), "bias": float(p[THETA_BIAS])},
             "ue_rate_bps": ue_rate,
-            "sinr_db": sinr_db,
-            "ru_power_w": ru_power,
-            "fronthaul_bps_per_hz": fronthaul,
-            "delay_s": delay,
-            "violations": {"rate": n_rate, "delay": n_delay, "power_projection": 0, "association": 0},
-            "action_mask": None,
+            "sinr_db": out[sl["sinr_db"]].reshape(self._grid_shape),
+            "ru_power_w": out[sl["ru_power_w"]],
+            "fronthaul_bps_per_hz": out[sl["fronthaul_bps_per_hz"]],
+            "delay_s": out[sl["delay_s"]],
+            "violations": {"rate": int(n_rate), "delay": int(n_delay), "power_projection": 0, "association": 0},
+            "action_mask": mask,
             "tti": self._tti,
         }
         self._cursor += 1
@@ -393,18 +395,18 @@ class ORANSlicingEnv(gym.Env):
             truncated = self._tti >= self.config.episode_length_tti
             net.advance(self.np_random)
             self._begin_tti()
+            info["action_mask"] = self._mask.copy()
             obs = self._observe()
         else:
             self._mask = mask
             self._cur_ue_rate = ue_rate
-            self._cur_qos = ~(rate_v | delay_v)
-            self._cur_ru_power = ru_power
-            self._cur_fronthaul = fronthaul
+            self._cur_qos = out[sl["qos_satisfied"]]
+            self._cur_ru_power = out[sl["ru_power_w"]]
+            self._cur_fronthaul = out[sl["fronthaul_bps_per_hz"]]
             if self.obs_mode == "paper":
                 obs = self._observe()
             else:
-                obs = obs.astype(np.float32)
-        info["action_mask"] = self._mask.copy()
+                obs = out[sl["obs"]].astype(np.float32)
         self._last_info = info
         return obs, float(reward), False, truncated, info
 

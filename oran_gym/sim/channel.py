@@ -70,11 +70,6 @@ def jakes_rho(speed_mps: float, carrier_freq_hz: float, tti_duration_s: float) -
     return float(np.clip(j0(2.0 * np.pi * doppler_hz * tti_duration_s), 0.0, 1.0))
 
 
-def channel_gain_lin(large_scale_db: np.ndarray, fading: np.ndarray) -> np.ndarray:
-    """Power gain h[b, u, m] = 10^(-(PL + S) / 10) |g|^2 from `[B, U]` dB loss and `[B, U, M]` fading."""
-    return 10.0 ** (-large_scale_db / 10.0)[:, :, None] * (fading.real**2 + fading.imag**2)
-
-
 def move_ues(
     ue_pos_m: np.ndarray,
     velocity_mps: np.ndarray,

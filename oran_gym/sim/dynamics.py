@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from oran_gym.config import EMBB, URLLC, ScenarioConfig
-from oran_gym.sim import channel
+from oran_gym.sim import channel, kernels
 
 __all__ = ["NetworkState", "ue_slices"]
 
@@ -109,9 +109,8 @@ class NetworkState:
         self.large_scale_db = channel.pathloss_db(d, self.cfg.carrier_freq_hz) + self.shadowing_db
 
     def _refresh_gains(self, rng: np.random.Generator) -> None:
-        self.gain_lin = channel.channel_gain_lin(self.large_scale_db, self.fading)
-        # a fading draw of exactly 0 would give -inf dB; floor the observation at 1e-30
-        observed = 10.0 * np.log10(np.maximum(self.gain_lin, 1e-30))
+        # a fading draw of exactly 0 would give -inf dB: the dB value is floored at -300 dB
+        self.gain_lin, observed = kernels.channel_gain_lin(self.large_scale_db, self.fading)
         if self.cfg.csi_error_db > 0:
             observed = observed + rng.normal(0.0, self.cfg.csi_error_db, size=observed.shape)
         self.observed_gain_db = observed

@@ -246,11 +246,45 @@ def prb_transition(
     offered_load_bps, offered_norm, levels_w, params,
 ):
     """NumPy twin of `kernels.prb_transition`."""
-    ev = prb_step(action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params)
-    nxt = min(cursor + 1, owner.size - 1)
-    qos_ok = ~(ev[6] | ev[7])
-    mask = compute_prb_action_mask(nxt, assoc, ev[3], ue_slice, levels_w, params, owner.shape[1])
-    obs = build_prb_observation(
-        nxt, gain_norm, wideband_norm, ue_slice, offered_norm, ev[2], qos_ok, assoc, ev[3], ev[4], params
+    sinr, _, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = prb_step(
+        action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params
     )
-    return ev, mask, obs, compute_sinr_db(ev[0], owner)
+    nxt = min(cursor + 1, owner.size - 1)
+    qos_ok = ~(rate_v | delay_v)
+    mask = compute_prb_action_mask(nxt, assoc, ru_power, ue_slice, levels_w, params, owner.shape[1])
+    obs = build_prb_observation(
+        nxt, gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate, qos_ok, assoc, ru_power, fronthaul, params
+    )
+    out = np.concatenate(
+        [obs, ue_rate, compute_sinr_db(sinr, owner).ravel(), ru_power, fronthaul, delay, qos_ok.astype(np.float64)]
+    )
+    return out, mask, objective, rate_v.sum(), delay_v.sum()
+
+
+def tti_observation_features(observed_gain_db, offered_load_bps, params):
+    """NumPy twin of `kernels.tti_observation_features`."""
+    wideband_db = 10.0 * np.log10(np.mean(10.0 ** (observed_gain_db / 10.0), axis=2))
+    return (
+        normalise_gain_db(observed_gain_db),
+        normalise_gain_db(wideband_db),
+        normalise_rate_bps(offered_load_bps, params),
+    )
+
+
+def channel_gain_lin(large_scale_db, fading):
+    """NumPy twin of `kernels.channel_gain_lin`."""
+    gain = 10.0 ** (-large_scale_db / 10.0)[:, :, None] * (fading.real**2 + fading.imag**2)
+    return gain, 10.0 * np.log10(np.maximum(gain, 1e-30))
+
+
+def evaluate_packed(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
+    """NumPy twin of `kernels.evaluate_packed`."""
+    power, num_projected = project_power(owner, power_w, ue_slice, params)
+    sinr, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = evaluate_kernel(
+        gain_lin, owner, power, ue_slice, offered_load_bps, params
+    )
+    buf = np.concatenate(
+        [compute_sinr_db(sinr, owner).ravel(), prb_rate.ravel(), ue_rate, ru_power, fronthaul, delay,
+         rate_v.astype(np.float64), delay_v.astype(np.float64), power.ravel()]
+    )
+    return buf, objective, num_projected

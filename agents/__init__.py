@@ -1,0 +1,1 @@
+"""Learning agents for ORANSlicing-v0 (DQN, SS-VAE, forecasters). Needs the `agents` extra."""

@@ -1,0 +1,1 @@
+"""Baselines for ORANSlicing-v0: exact oracles and heuristic schedulers."""

@@ -1,0 +1,1 @@
+"""Benchmarks of oran-gym (run from a source checkout; not installed)."""

@@ -1,0 +1,178 @@
+"""The `oran-gym` command line: `info`, `check`, `bench` (later issues add more subcommands).
+
+Heavy modules are imported inside each handler so that `oran-gym --help` stays fast. Exit codes:
+0 success, 1 failure, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from oran_gym.config import PRESETS, ScenarioConfig
+
+FIELD_UNITS = {
+    "_hz": "Hz",
+    "_dbm_per_hz": "dBm/Hz",
+    "_dbm": "dBm",
+    "_db": "dB",
+    "_m": "m",
+    "_mps": "m/s",
+    "_w": "W",
+    "_bps_per_hz": "bit/s/Hz",
+    "_bps": "bit/s",
+    "_s": "s",
+    "_bytes": "B",
+    "_pps": "packets/s",
+    "_tti": "TTIs",
+}
+
+
+def field_unit(name: str) -> str:
+    """Unit of a ScenarioConfig field, read from its name's suffix ('-' when dimensionless)."""
+    for suffix in sorted(FIELD_UNITS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return FIELD_UNITS[suffix]
+    return "-"
+
+
+def field_docs() -> dict[str, str]:
+    """First line of each ScenarioConfig field's docstring (read from the source)."""
+    import ast
+    import inspect
+
+    import oran_gym.config as mod
+
+    tree = ast.parse(inspect.getsource(mod))
+    docs: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "ScenarioConfig":
+            body = node.body
+            for stmt, nxt in zip(body, body[1:]):
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    if isinstance(nxt, ast.Expr) and isinstance(getattr(nxt, "value", None), ast.Constant):
+                        docs[stmt.target.id] = " ".join(str(nxt.value.value).split())
+    return docs
+
+
+def scenario_table(cfg: ScenarioConfig, markdown: bool = False) -> str:
+    """Every field of `cfg` with its unit, value and meaning."""
+    docs = field_docs()
+    rows = [(f.name, field_unit(f.name), repr(getattr(cfg, f.name)), docs.get(f.name, "")) for f in dataclasses.fields(cfg)]
+    if markdown:
+        lines = ["| field | unit | default | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{n}` | {u} | `{v}` | {d} |" for n, u, v, d in rows]
+        return "\n".join(lines)
+    w = max(len(r[0]) for r in rows)
+    lines = [f"{'field':<{w}}  {'unit':<9} {'value':<18} meaning"]
+    lines += [f"{n:<{w}}  {u:<9} {v:<18} {d}" for n, u, v, d in rows]
+    derived = [
+        ("num_ues", cfg.num_ues),
+        ("noise_power_w", f"{cfg.noise_power_w:.4g}"),
+        ("ru_power_limit_w (min of eq. 11 and 15)", f"{cfg.ru_power_limit_w:.4g}"),
+        ("fibre_delay_s", f"{cfg.fibre_delay_s:.4g}"),
+    ]
+    lines.append("derived: " + ", ".join(f"{k} = {v}" for k, v in derived))
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print the scenario table of a preset."""
+    print(f"preset {args.preset!r}")
+    print(scenario_table(ScenarioConfig.preset(args.preset), markdown=args.markdown))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run Gymnasium's and SB3's env checkers on every preset x action mode x obs mode."""
+    import warnings
+
+    import gymnasium as gym
+    from gymnasium.utils.env_checker import check_env
+    from tqdm import tqdm
+
+    import oran_gym  # noqa: F401  (registers the env)
+
+    try:
+        from stable_baselines3.common.env_checker import check_env as sb3_check_env
+    except ImportError:
+        sb3_check_env = None
+        print("stable-baselines3 is not installed: only Gymnasium's checker runs (pip install 'oran-gym[agents]')")
+    presets = [args.preset] if args.preset else list(PRESETS)
+    combos = [(p, a, o) for p in presets for a in ("prb", "full") for o in ("full", "paper")]
+    failures = 0
+    for preset, action_mode, obs_mode in tqdm(combos, desc="checking", disable=not sys.stderr.isatty()):
+        env = gym.make("ORANSlicing-v0", config=preset, action_mode=action_mode, obs_mode=obs_mode)
+        status = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                check_env(env.unwrapped, skip_render_check=True)
+                status.append("gymnasium ok")
+                if sb3_check_env is not None:
+                    sb3_check_env(env.unwrapped, warn=True)
+                    status.append("sb3 ok")
+            except Exception as exc:  # report every combination, then fail
+                status.append(f"FAILED: {type(exc).__name__}: {exc}")
+                failures += 1
+        if caught:
+            failures += 1
+            status.append(f"{len(caught)} warning(s): " + "; ".join(str(w.message)[:120] for w in caught))
+        print(f"{preset:<11} action_mode={action_mode:<5} obs_mode={obs_mode:<6} " + ", ".join(status))
+    print("all checks passed with no warnings" if not failures else f"{failures} combination(s) failed or warned")
+    return 1 if failures else 0
+
+
+def _load_benchmarks():
+    """Import the `benchmarks` folder of the source checkout (it is not installed)."""
+    for root in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        if (root / "benchmarks" / "bench_env.py").exists():
+            if str(root) not in sys.path:
+                sys.path.insert(0, str(root))
+            import benchmarks
+
+            return benchmarks
+    raise SystemExit(
+        "oran-gym bench runs from a source checkout: no benchmarks/ folder found in the current "
+        "directory or beside the installed package"
+    )
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmarks and write their results under benchmarks/results/."""
+    _load_benchmarks()
+    from benchmarks import bench_env
+
+    result = bench_env.run(quick=args.quick, progress=sys.stderr.isatty())
+    print("\n".join(bench_env.summary_lines(result)))
+    print(f"written: {bench_env.RESULTS / 'env_speed.json'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `oran-gym`."""
+    ap = argparse.ArgumentParser(prog="oran-gym", description="O-RAN slicing benchmark environment (ORANSlicing-v0).")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("info", help="print the scenario table of a preset")
+    p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.set_defaults(func=cmd_info)
+    p = sub.add_parser("check", help="run Gymnasium's and SB3's env checkers on every preset and mode")
+    p.add_argument("--preset", default=None, choices=sorted(PRESETS), help="only this preset")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("bench", help="run the benchmarks (results in benchmarks/results/)")
+    p.add_argument("--quick", action="store_true", help="short measurements (about a minute)")
+    p.set_defaults(func=cmd_bench)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `oran-gym` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
