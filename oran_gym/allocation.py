@@ -118,7 +118,7 @@ def _as_array(name: str, value: Any, shape: tuple[int, ...], kind: str, nonneg: 
             bad = ~np.isfinite(arr) | ((arr < 0) if nonneg else False)
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             allowed = "finite and >= 0" if nonneg else "finite"
-            raise ValueError(f"{name}{list(idx)} = {arr[idx]!r}; values must be {allowed}")
+            raise ValueError(f"{name}{list(idx)} = {float(arr[idx])!r}; values must be {allowed}")
     return arr
 
 
@@ -148,10 +148,10 @@ def check_allocation(cfg: ScenarioConfig, allocation: Allocation) -> Allocation:
     power = _as_array("allocation.power_w", allocation.power_w, (B, M), "float", nonneg=True)
     if U and not (assoc.min() >= -1 and assoc.max() < B):
         u = int(np.argmax((assoc < -1) | (assoc >= B)))
-        raise ValueError(f"allocation.assoc[{u}] = {assoc[u]} is not an RU index; allowed -1..{B - 1}")
+        raise ValueError(f"allocation.assoc[{u}] = {int(assoc[u])} is not an RU index; allowed -1..{B - 1}")
     if not (owner.min() >= -1 and owner.max() < U):
         b, m = np.argwhere((owner < -1) | (owner >= U))[0]
-        raise ValueError(f"allocation.owner[{b}, {m}] = {owner[b, m]} is not a UE index; allowed -1..{U - 1}")
+        raise ValueError(f"allocation.owner[{b}, {m}] = {int(owner[b, m])} is not a UE index; allowed -1..{U - 1}")
     served = owner >= 0
     # the RU each PRB's owner is associated with must be the PRB's RU
     wrong = served & (assoc[owner] != _RU_INDEX_CACHE(B, M))
@@ -159,7 +159,7 @@ def check_allocation(cfg: ScenarioConfig, allocation: Allocation) -> Allocation:
         b, m = np.argwhere(wrong)[0]
         u = owner[b, m]
         raise ValueError(
-            f"allocation.owner[{b}, {m}] = {u} but allocation.assoc[{u}] = {assoc[u]}: a UE can only own "
+            f"allocation.owner[{b}, {m}] = {int(u)} but allocation.assoc[{u}] = {int(assoc[u])}: a UE can only own "
             f"PRBs of the RU it is associated with (constraints 17-21)"
         )
     return Allocation(assoc, owner, power)

@@ -233,6 +233,12 @@ class ORANSlicingEnv(gym.Env):
         return Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
 
     @property
+    def last_tti_allocation(self) -> Allocation | None:
+        """The allocation of the last completed TTI (powers after projection); None before any."""
+        self._require_reset()
+        return None if self._last_tti_alloc is None else self._last_tti_alloc.copy()
+
+    @property
     def cursor(self) -> int:
         """Flat index b M + m of the PRB the next prb-mode action allocates."""
         return self._cursor
@@ -267,6 +273,7 @@ class ORANSlicingEnv(gym.Env):
         self._prev_ue_rate = np.zeros(cfg.num_ues)
         self._prev_qos = np.zeros(cfg.num_ues, dtype=bool)
         self._prev_assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
+        self._last_tti_alloc = None
         self._begin_tti()
         info = self._make_info(empty, tti=0)
         self._last_info = info
@@ -391,6 +398,7 @@ class ORANSlicingEnv(gym.Env):
             reward = tti_reward if last else 0.0
         truncated = False
         if last:
+            self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
             self._tti += 1
             truncated = self._tti >= self.config.episode_length_tti
             net.advance(self.np_random)
@@ -440,6 +448,7 @@ class ORANSlicingEnv(gym.Env):
         self._prev_ue_rate = metrics.ue_rate_bps
         self._prev_qos = metrics.qos_satisfied
         self._prev_assoc = assoc.copy()
+        self._last_tti_alloc = Allocation(assoc.copy(), owner.copy(), metrics.power_w.copy())
         self._tti += 1
         truncated = self._tti >= cfg.episode_length_tti
         net.advance(self.np_random)

@@ -481,7 +481,7 @@ def prb_transition(
     )
     sinr_db = compute_sinr_db(sinr, owner)
     n_obs = obs.shape[0]
-    out = np.empty(n_obs + 4 * num_ues + num_rus * num_prbs + 2 * num_rus)
+    out = np.empty(n_obs + 3 * num_ues + num_rus * num_prbs + 2 * num_rus)
     k = 0
     out[k : k + n_obs] = obs
     k += n_obs
