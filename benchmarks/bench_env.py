@@ -67,24 +67,32 @@ def random_feasible_allocation(cfg: ScenarioConfig, rng: np.random.Generator) ->
     return Allocation.from_owner(owner, power, cfg.num_ues)
 
 
-def bench_env_steps(duration_s: float) -> dict[str, float]:
-    """Steps/s through gym.make of CartPole-v1 and ORANSlicing-v0 (paper preset, prb and full)."""
-    out = {}
+def bench_env_steps(duration_s: float, rounds: int = 3) -> dict[str, float]:
+    """Steps/s through gym.make of CartPole-v1 and ORANSlicing-v0 (paper preset, prb and full).
+
+    The three envs are measured in turn, `rounds` times, and each reports its median: on a small
+    shared machine the speed drifts, and interleaving exposes every env to the same drift.
+    """
     # warm the numba cache and the env once so compile time is not counted
     for mode in ("prb", "full"):
         env = gym.make("ORANSlicing-v0", config="paper", action_mode=mode, invalid_action="idle")
         env.reset(seed=0)
         env.step(env.action_space.sample())
-    out["cartpole_steps_per_s"] = benchmark_step(gym.make("CartPole-v1"), target_duration=duration_s, seed=0)
-    # invalid_action="idle": benchmark_step samples uniformly, ignoring the action mask
-    out["oran_prb_steps_per_s"] = benchmark_step(
-        gym.make("ORANSlicing-v0", config="paper", action_mode="prb", invalid_action="idle"),
-        target_duration=duration_s, seed=0,
-    )
-    out["oran_full_steps_per_s"] = benchmark_step(
-        gym.make("ORANSlicing-v0", config="paper", action_mode="full"), target_duration=duration_s, seed=0
-    )
+    makers = {
+        "cartpole_steps_per_s": lambda: gym.make("CartPole-v1"),
+        # invalid_action="idle": benchmark_step samples uniformly, ignoring the action mask
+        "oran_prb_steps_per_s": lambda: gym.make("ORANSlicing-v0", config="paper", action_mode="prb", invalid_action="idle"),
+        "oran_full_steps_per_s": lambda: gym.make("ORANSlicing-v0", config="paper", action_mode="full"),
+    }
+    samples: dict[str, list[float]] = {k: [] for k in makers}
+    for _ in range(rounds):
+        for key, make in makers.items():
+            samples[key].append(benchmark_step(make(), target_duration=duration_s / rounds, seed=0))
+    out = {k: float(np.median(v)) for k, v in samples.items()}
+    ratios = [p / c for p, c in zip(samples["oran_prb_steps_per_s"], samples["cartpole_steps_per_s"])]
     out["prb_over_cartpole"] = out["oran_prb_steps_per_s"] / out["cartpole_steps_per_s"]
+    out["prb_over_cartpole_per_round"] = ratios
+    out["prb_over_cartpole_median_of_rounds"] = float(np.median(ratios))
     out["full_over_cartpole"] = out["oran_full_steps_per_s"] / out["cartpole_steps_per_s"]
     out["full_tti_per_s_over_prb_tti_per_s"] = out["oran_full_steps_per_s"] / (
         out["oran_prb_steps_per_s"] / ScenarioConfig.preset("paper").prbs_per_tti
@@ -121,12 +129,12 @@ def run(quick: bool = False, out_path: Path | None = None, progress: bool = True
     """Run the environment speed benchmark and write its JSON."""
     from tqdm import tqdm
 
-    duration = 1.0 if quick else 5.0
+    duration = 3.0 if quick else 15.0
     steps = tqdm(total=2, desc="env speed", disable=not progress)
     result: dict[str, Any] = {"command": "oran-gym bench" + (" --quick" if quick else ""), "machine": machine_info()}
     result["env_steps"] = bench_env_steps(duration)
     steps.update()
-    result["evaluate_allocation_paper"] = bench_evaluate(duration)
+    result["evaluate_allocation_paper"] = bench_evaluate(duration / 3)
     steps.update()
     steps.close()
     result["targets"] = {
@@ -148,7 +156,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     e, k = result["env_steps"], result["evaluate_allocation_paper"]
     return [
         f"CartPole-v1:            {e['cartpole_steps_per_s']:>10,.0f} steps/s",
-        f"ORANSlicing-v0 prb:     {e['oran_prb_steps_per_s']:>10,.0f} steps/s  ({e['prb_over_cartpole']:.2f}x CartPole, target >= 0.5)",
+        f"ORANSlicing-v0 prb:     {e['oran_prb_steps_per_s']:>10,.0f} steps/s  ({e['prb_over_cartpole']:.2f}x CartPole, target >= 0.5; "
+        f"rounds: {', '.join(f'{r:.2f}' for r in e['prb_over_cartpole_per_round'])})",
         f"ORANSlicing-v0 full:    {e['oran_full_steps_per_s']:>10,.0f} steps/s = TTIs/s  "
         f"({e['full_tti_per_s_over_prb_tti_per_s']:.1f}x the prb mode's TTIs/s)",
         f"evaluate_allocation:    numba {k['evaluate_allocation_numba_us']:.1f} us, NumPy twin "
@@ -163,7 +172,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 def main() -> None:
     """Command-line entry."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="1 s per measurement instead of 5 s")
+    ap.add_argument("--quick", action="store_true", help="3 s per env instead of 15 s")
     ap.add_argument("--out", type=Path, default=None, help="JSON output path")
     args = ap.parse_args()
     result = run(quick=args.quick, out_path=args.out)

@@ -177,7 +177,14 @@ class ORANSlicingEnv(gym.Env):
         self._levels_w = power_levels_w(cfg)
         self._num_actions = U * L + 1
         self._grid_shape = (B, M)
-        self._out_slices = kernels.prb_output_slices(B, U, M)
+        layout = kernels.prb_output_slices(B, U, M)
+        self._out_slices = tuple(
+            layout[k] for k in ("obs", "ue_rate_bps", "sinr_db", "ru_power_w", "fronthaul_bps_per_hz", "delay_s", "qos_satisfied")
+        )
+        # Python floats: scalar arithmetic on the hot path is faster than on NumPy scalars
+        self._theta_r_per_bps = float(self._params[THETA_R] / self._params[RATE_SCALE_BPS])
+        self._theta_c = float(self._params[THETA_C])
+        self._theta_bias = float(self._params[THETA_BIAS])
         self._prbs_per_tti = B * M
         if self.action_mode == "prb":
             self.action_space = spaces.Discrete(self._num_actions)
@@ -334,7 +341,10 @@ class ORANSlicingEnv(gym.Env):
         ).astype(np.float32)
 
     def _check_prb_action(self, action: Any) -> int:
-        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
+        kind = type(action)
+        if kind is int or kind is np.int64:  # the common case, checked first (hot path)
+            a = int(action)
+        elif isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
             a = int(action)
         elif isinstance(action, np.ndarray) and action.size == 1 and np.issubdtype(action.dtype, np.integer):
             a = int(action.reshape(-1)[0])
@@ -370,22 +380,23 @@ class ORANSlicingEnv(gym.Env):
             a, self._cursor, net.gain_lin, self._gain_norm, self._wideband_norm, self._owner, self._power_w,
             self._assoc, net.ue_slice, net.offered_load_bps, self._offered_norm, self._levels_w, self._params,
         )
-        sl = self._out_slices
-        p = self._params
-        rate_term = p[THETA_R] * objective / p[RATE_SCALE_BPS]
-        viol_term = -p[THETA_C] * (n_rate + n_delay)
-        tti_reward = rate_term + viol_term + p[THETA_BIAS]
-        ue_rate = out[sl["ue_rate_bps"]]
+        sl_obs, sl_rate, sl_sinr, sl_power, sl_fronthaul, sl_delay, sl_qos = self._out_slices
+        rate_term = self._theta_r_per_bps * objective
+        viol_term = -self._theta_c * (n_rate + n_delay)
+        tti_reward = rate_term + viol_term + self._theta_bias
+        ue_rate = out[sl_rate]
+        ru_power = out[sl_power]
+        fronthaul = out[sl_fronthaul]
         # views of one buffer the kernel allocated for this step: fresh objects every step
         info = {
-            "objective": float(objective),
-            "reward_terms": {"rate": float(rate_term), "violation": float(viol_term), "bias": float(p[THETA_BIAS])},
+            "objective": objective,
+            "reward_terms": {"rate": rate_term, "violation": viol_term, "bias": self._theta_bias},
             "ue_rate_bps": ue_rate,
-            "sinr_db": out[sl["sinr_db"]].reshape(self._grid_shape),
-            "ru_power_w": out[sl["ru_power_w"]],
-            "fronthaul_bps_per_hz": out[sl["fronthaul_bps_per_hz"]],
-            "delay_s": out[sl["delay_s"]],
-            "violations": {"rate": int(n_rate), "delay": int(n_delay), "power_projection": 0, "association": 0},
+            "sinr_db": out[sl_sinr].reshape(self._grid_shape),
+            "ru_power_w": ru_power,
+            "fronthaul_bps_per_hz": fronthaul,
+            "delay_s": out[sl_delay],
+            "violations": {"rate": n_rate, "delay": n_delay, "power_projection": 0, "association": 0},
             "action_mask": mask,
             "tti": self._tti,
         }
@@ -408,13 +419,13 @@ class ORANSlicingEnv(gym.Env):
         else:
             self._mask = mask
             self._cur_ue_rate = ue_rate
-            self._cur_qos = out[sl["qos_satisfied"]]
-            self._cur_ru_power = out[sl["ru_power_w"]]
-            self._cur_fronthaul = out[sl["fronthaul_bps_per_hz"]]
+            self._cur_qos = out[sl_qos]
+            self._cur_ru_power = ru_power
+            self._cur_fronthaul = fronthaul
             if self.obs_mode == "paper":
                 obs = self._observe()
             else:
-                obs = out[sl["obs"]].astype(np.float32)
+                obs = out[sl_obs].astype(np.float32)
         self._last_info = info
         return obs, float(reward), False, truncated, info
 

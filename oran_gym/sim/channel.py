@@ -51,7 +51,10 @@ def pathloss_db(distance_m: np.ndarray, carrier_freq_hz: float) -> np.ndarray:
 def draw_rayleigh(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Complex small-scale fading g ~ CN(0, 1) of the given shape."""
     z = rng.standard_normal(shape + (2,))
-    return (z[..., 0] + 1j * z[..., 1]) * math.sqrt(0.5)
+    # (re, im) pairs are adjacent in memory: view them as complex numbers instead of combining
+    g = z.view(np.complex128).reshape(shape)
+    g *= math.sqrt(0.5)
+    return g
 
 
 def evolve_rayleigh(rng: np.random.Generator, fading: np.ndarray, rho: float) -> np.ndarray:

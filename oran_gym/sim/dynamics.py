@@ -41,6 +41,7 @@ class NetworkState:
     observed_gain_db: np.ndarray  # [B, U, M] what the agent sees (CSI error)
     embb_window: np.ndarray  # [U_embb, W] arrivals (packets) per TTI of the sliding window
     window_pos: int
+    window_packets: np.ndarray  # [U_embb] running sum of embb_window over its TTIs (exact integers)
     offered_load_bps: np.ndarray  # [U]
     rho: float
     tti: int = 0
@@ -77,6 +78,7 @@ class NetworkState:
             observed_gain_db=np.zeros((num_rus, num_ues, num_prbs)),
             embb_window=window,
             window_pos=0,
+            window_packets=window.sum(axis=1),
             offered_load_bps=np.zeros(num_ues),
             rho=float(rho),
         )
@@ -98,7 +100,9 @@ class NetworkState:
         self.fading = channel.evolve_rayleigh(rng, self.fading, self.rho)
         if cfg.num_embb_ues:
             lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
-            self.embb_window[:, self.window_pos] = rng.poisson(lam, size=cfg.num_embb_ues)
+            arrivals = rng.poisson(lam, size=cfg.num_embb_ues)
+            self.window_packets += arrivals - self.embb_window[:, self.window_pos]
+            self.embb_window[:, self.window_pos] = arrivals
             self.window_pos = (self.window_pos + 1) % self.embb_window.shape[1]
         self._refresh_gains(rng)
         self._refresh_offered_load()
@@ -119,6 +123,6 @@ class NetworkState:
         cfg = self.cfg
         load = np.empty(cfg.num_ues)
         window_s = self.embb_window.shape[1] * cfg.tti_duration_s
-        load[: cfg.num_embb_ues] = self.embb_window.sum(axis=1) * 8.0 * cfg.embb_packet_bytes / window_s
+        load[: cfg.num_embb_ues] = self.window_packets * (8.0 * cfg.embb_packet_bytes / window_s)
         load[cfg.num_embb_ues :] = 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s
         self.offered_load_bps = load
