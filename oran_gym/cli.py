@@ -11,6 +11,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from oran_gym.config import PRESETS, ScenarioConfig
 
 FIELD_UNITS = {
@@ -151,6 +153,51 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a baseline policy over seeded episodes; print the summary and write the per-TTI CSV."""
+    import gymnasium as gym
+
+    import oran_gym  # noqa: F401
+    from oran_gym.evaluation import evaluate_policy
+
+    try:
+        from baselines import make_policy
+    except ImportError as exc:  # pragma: no cover - baselines ship with the distribution
+        raise SystemExit(f"cannot import baselines: {exc}") from exc
+    env = gym.make("ORANSlicing-v0", config=args.preset, action_mode=args.action_mode)
+    try:
+        policy = make_policy(args.policy, env)
+    except ValueError as exc:
+        print(f"oran-gym evaluate: {exc}", file=sys.stderr)
+        return 2
+    result = evaluate_policy(policy, env, n_episodes=args.episodes, seed=args.seed, progress=sys.stderr.isatty())
+    print(f"policy {args.policy!r} on preset {args.preset!r}, {args.action_mode} mode, "
+          f"{args.episodes} episode(s) from seed {args.seed} (means with 95 % CI across episodes)")
+    print(result.table())
+    out = Path(args.out or f"evaluate_{args.policy}_{args.preset}.csv")
+    result.per_tti.to_csv(out, index=False)
+    result.summary.to_csv(out.with_name(out.stem + "_summary.csv"))
+    print(f"written: {out} (per TTI), {out.with_name(out.stem + '_summary.csv')} (summary)")
+    return 0
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    """Generate an oracle-labelled dataset."""
+    from baselines.dataset import generate_dataset, load_dataset
+
+    path = generate_dataset(
+        args.preset, args.samples, args.out, seed=args.seed, oracle=args.oracle, workers=args.workers,
+        time_limit_s=args.time_limit, progress=sys.stderr.isatty(),
+    )
+    data = load_dataset(path)
+    print(
+        f"written: {path}: {len(data['value'])} samples of {args.preset!r} labelled by {args.oracle}; "
+        f"proven optimal {int(data['proven_optimal'].sum())}/{len(data['value'])}, "
+        f"median solve {np.median(data['solve_time_s']) * 1e3:.1f} ms"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `oran-gym`."""
     ap = argparse.ArgumentParser(prog="oran-gym", description="O-RAN slicing benchmark environment (ORANSlicing-v0).")
@@ -162,6 +209,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run Gymnasium's and SB3's env checkers on every preset and mode")
     p.add_argument("--preset", default=None, choices=sorted(PRESETS), help="only this preset")
     p.set_defaults(func=cmd_check)
+    from baselines import POLICY_NAMES
+
+    p = sub.add_parser("evaluate", help="evaluate a baseline policy: summary table and per-TTI CSV")
+    p.add_argument("policy", help=f"one of {', '.join(POLICY_NAMES)}")
+    p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0, help="episodes are seeded seed, seed + 1, ...")
+    p.add_argument("--action-mode", default="full", choices=["full", "prb"])
+    p.add_argument("--out", default=None, help="per-TTI CSV path (default evaluate_<policy>_<preset>.csv)")
+    p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("dataset", help="generate an oracle-labelled dataset (.npz) for supervised policies")
+    p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
+    p.add_argument("--samples", type=int, default=1000)
+    p.add_argument("--out", default="dataset.npz")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--oracle", default="milp", choices=["milp", "esa", "local_search"])
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per sample, seconds")
+    p.set_defaults(func=cmd_dataset)
     p = sub.add_parser("bench", help="run the benchmarks (results in benchmarks/results/)")
     p.add_argument("--quick", action="store_true", help="short measurements (about a minute)")
     p.set_defaults(func=cmd_bench)

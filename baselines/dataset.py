@@ -1,0 +1,159 @@
+"""Oracle-labelled datasets for supervised policies (SS-VAE): channel realisations -> optimal allocations.
+
+`generate_dataset(cfg, n, out_path)` draws `n` independent TTIs of a scenario (sample i from the
+seed sequence `[seed, i]`, so any sample can be regenerated alone), solves each with an oracle and
+writes one `.npz` holding
+
+* `gains [n, B, U, M]`, `offered_load_bps [n, U]`, `ue_slice [U]`
+* `owner [n, B, M]`, `power_w [n, B, M]`, `assoc [n, U]`: the optimal allocation
+* `value [n]` (its reward), `upper_bound [n]`, `proven_optimal [n]`, `solve_time_s [n]`
+* `config_json`, `oracle`, `seed`: how it was made.
+
+Work is split into shards solved in parallel processes with a progress bar; finished shards are
+kept beside the output (`<out>.shards/`), so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oran_gym import ScenarioConfig
+from oran_gym.sim.dynamics import NetworkState, ue_slices
+
+__all__ = ["generate_dataset", "load_dataset", "sample_instance"]
+
+ORACLE_NAMES = ("milp", "esa", "local_search")
+
+
+def sample_instance(cfg: ScenarioConfig, seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gains `[B, U, M]` and offered loads `[U]` of sample `index` (a fresh scenario drop per sample)."""
+    net = NetworkState.initial(cfg, np.random.default_rng([seed, index]))
+    return net.gain_lin, net.offered_load_bps
+
+
+def _make_oracle(name: str, time_limit_s: float | None):
+    from baselines.oracles import ExhaustiveSearchOracle, LocalSearchOracle, MILPOracle
+
+    if name == "milp":
+        return MILPOracle(time_limit_s=time_limit_s)
+    if name == "esa":
+        return ExhaustiveSearchOracle()
+    if name == "local_search":
+        return LocalSearchOracle(time_limit_s=time_limit_s)
+    raise ValueError(f"oracle must be one of {list(ORACLE_NAMES)}, got {name!r}")
+
+
+def _solve_shard(job: dict[str, Any]) -> str:
+    cfg = ScenarioConfig.from_mapping(job["config"])
+    oracle = _make_oracle(job["oracle"], job["time_limit_s"])
+    idx = np.arange(job["start"], job["stop"])
+    B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
+    out = {
+        "index": idx,
+        "gains": np.empty((idx.size, B, U, M)),
+        "offered_load_bps": np.empty((idx.size, U)),
+        "owner": np.empty((idx.size, B, M), dtype=np.int64),
+        "power_w": np.empty((idx.size, B, M)),
+        "assoc": np.empty((idx.size, U), dtype=np.int64),
+        "value": np.empty(idx.size),
+        "upper_bound": np.empty(idx.size),
+        "proven_optimal": np.empty(idx.size, dtype=bool),
+        "solve_time_s": np.empty(idx.size),
+    }
+    for k, i in enumerate(idx):
+        gains, load = sample_instance(cfg, job["seed"], int(i))
+        sol = oracle.solve_detailed(cfg, gains, load)
+        out["gains"][k], out["offered_load_bps"][k] = gains, load
+        out["owner"][k], out["power_w"][k], out["assoc"][k] = sol.allocation.owner, sol.allocation.power_w, sol.allocation.assoc
+        out["value"][k], out["upper_bound"][k] = sol.value, sol.upper_bound
+        out["proven_optimal"][k], out["solve_time_s"][k] = sol.proven_optimal, sol.solve_time_s
+    tmp = Path(job["path"] + ".tmp.npz")
+    np.savez_compressed(tmp, **out)
+    os.replace(tmp, job["path"])  # atomic: a shard on disk is always complete
+    return job["path"]
+
+
+def generate_dataset(
+    cfg: ScenarioConfig | str,
+    n: int,
+    out_path: str | Path,
+    *,
+    seed: int = 0,
+    oracle: str = "milp",
+    workers: int | None = None,
+    shard_size: int = 50,
+    time_limit_s: float | None = 60.0,
+    progress: bool = True,
+) -> Path:
+    """Label `n` TTIs with `oracle` and write them to `out_path` (.npz); resumes from finished shards."""
+    from tqdm import tqdm
+
+    cfg = ScenarioConfig.coerce(cfg)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n!r}")
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, got {shard_size!r}")
+    if oracle not in ORACLE_NAMES:
+        raise ValueError(f"oracle must be one of {list(ORACLE_NAMES)}, got {oracle!r}")
+    if oracle == "milp" and cfg.num_rus > 1:
+        raise ValueError("the MILP oracle is exact only for one RU; use oracle='local_search' (a lower bound) or 'esa'")
+    out_path = Path(out_path)
+    if out_path.suffix != ".npz":
+        out_path = out_path.with_name(out_path.name + ".npz")
+    shard_dir = out_path.with_name(out_path.name + ".shards")
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    meta = {"config": cfg.to_dict(), "seed": seed, "oracle": oracle, "shard_size": shard_size}
+    meta_file = shard_dir / "meta.json"
+    if meta_file.exists() and json.loads(meta_file.read_text()) != meta:
+        raise ValueError(
+            f"{shard_dir} holds shards of a different run (config, seed, oracle or shard size differ); "
+            "delete it or choose another out_path"
+        )
+    meta_file.write_text(json.dumps(meta))
+    jobs = []
+    for start in range(0, n, shard_size):
+        stop = min(start + shard_size, n)
+        path = str(shard_dir / f"shard_{start:08d}_{stop:08d}.npz")
+        if not os.path.exists(path):
+            jobs.append({**meta, "start": start, "stop": stop, "path": path, "time_limit_s": time_limit_s})
+    workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    bar = tqdm(total=n, initial=n - sum(j["stop"] - j["start"] for j in jobs), desc=f"labelling with {oracle}", disable=not progress)
+    if workers == 1:
+        for job in jobs:
+            _solve_shard(job)
+            bar.update(job["stop"] - job["start"])
+    elif jobs:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for job, _ in zip(jobs, pool.map(_solve_shard, jobs)):
+                bar.update(job["stop"] - job["start"])
+    bar.close()
+    shards = sorted(shard_dir.glob("shard_*.npz"))
+    parts = [dict(np.load(p)) for p in shards]
+    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    # a run resumed with a larger n may overlap an earlier partial shard: samples depend only on
+    # (seed, index), so keep one copy of each index below n
+    index, first = np.unique(merged.pop("index"), return_index=True)
+    keep = first[index < n]
+    if keep.size != n:
+        raise RuntimeError(f"expected {n} samples in {shard_dir}, found {keep.size}")
+    merged = {k: v[keep] for k, v in merged.items()}
+    np.savez_compressed(
+        out_path, **merged, ue_slice=ue_slices(cfg), config_json=json.dumps(cfg.to_dict()), oracle=oracle, seed=seed
+    )
+    return out_path
+
+
+def load_dataset(path: str | Path) -> dict[str, Any]:
+    """Read a dataset written by `generate_dataset`; `config` is the `ScenarioConfig`."""
+    with np.load(path) as data:
+        out = {k: data[k] for k in data.files}
+    out["config"] = ScenarioConfig.from_mapping(json.loads(str(out.pop("config_json"))))
+    out["oracle"] = str(out["oracle"])
+    out["seed"] = int(out["seed"])
+    return out

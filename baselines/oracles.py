@@ -1,0 +1,473 @@
+"""Exact oracles for one TTI: exhaustive search (the paper's ESA), a HiGHS MILP, and a local search.
+
+The objective of all three is the per-TTI reward of DESIGN.md section 2 (eq. 22): weighted sum
+rate over the rate scale minus the penalty per violated QoS constraint, over every allocation
+that meets the hard constraints (a UE on at most one RU, one owner per PRB, RU power within
+min(P_b^max, fronthaul limit), discrete power levels). `solve(cfg, gains, offered_load_bps)`
+returns `(Allocation, value)` with `value == evaluate_allocation(cfg, gains, allocation,
+offered_load_bps).reward`; `solve_detailed` adds the bound, the solve time and the solver status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+from numba import njit
+from scipy import optimize, sparse
+
+from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
+from oran_gym.allocation import scenario_arrays
+from oran_gym.sim import kernels
+from oran_gym.sim.params import (
+    DELAY_BUDGET_S,
+    FIBRE_DELAY_S,
+    PKT_BITS,
+    PRB_PMAX_W,
+    RATE_SCALE_BPS,
+    RU_POWER_LIMIT_W,
+    THETA_BIAS,
+    THETA_C,
+    THETA_R,
+    WEIGHT,
+)
+
+from baselines.common import AllocationPolicy, prb_rates_bps
+
+__all__ = [
+    "OracleSolution",
+    "ExhaustiveSearchOracle",
+    "MILPOracle",
+    "LocalSearchOracle",
+    "OraclePolicy",
+    "num_candidates",
+]
+
+POWER_RTOL = kernels.POWER_RTOL
+
+
+@dataclasses.dataclass
+class OracleSolution:
+    """An oracle's answer for one TTI.
+
+    Attributes:
+        allocation: the chosen allocation (powers are discrete levels).
+        value: its reward, exactly `evaluate_allocation(...).reward`.
+        upper_bound: a proven upper bound on the optimum (== value when proven optimal).
+        proven_optimal: whether `value` is the optimum (within the MIP gap for the MILP).
+        solve_time_s: wall-clock time of the solve.
+        status: solver status text.
+        mip_gap: relative gap reported by HiGHS (0 for exhaustive search; NaN where not applicable).
+        time_limit_s / mip_rel_gap: the limits the solve ran under (None where not applicable).
+    """
+
+    allocation: Allocation
+    value: float
+    upper_bound: float
+    proven_optimal: bool
+    solve_time_s: float
+    status: str
+    mip_gap: float = float("nan")
+    time_limit_s: float | None = None
+    mip_rel_gap: float | None = None
+
+
+def num_candidates(cfg: ScenarioConfig) -> int:
+    """Allocations the exhaustive search enumerates before pruning: (U L + 1)^(B M)."""
+    return (cfg.num_ues * cfg.num_power_levels + 1) ** (cfg.num_rus * cfg.num_prbs)
+
+
+def _check_instance(cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray):
+    from oran_gym.allocation import _as_array
+
+    B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
+    gains = _as_array("gains", gains, (B, U, M), "float", nonneg=True)
+    load = _as_array("offered_load_bps", offered_load_bps, (U,), "float", nonneg=True)
+    return np.ascontiguousarray(gains), np.ascontiguousarray(load)
+
+
+# ------------------------------------------------------------------------------------------------
+# exhaustive search
+# ------------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _tti_reward(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
+    ev = kernels.evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
+    n = ev[6].sum() + ev[7].sum()
+    return kernels.compute_reward(ev[8], n, params)
+
+
+@njit(cache=True)
+def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params):
+    """Depth-first enumeration of every feasible allocation; returns the best in enumeration order.
+
+    PRBs are visited in (RU, PRB) order, actions 0 (idle), 1 + u L + l; branches that would give a
+    UE a second RU or push an RU over its power limit are cut. Ties keep the first allocation
+    found (idle first, lower UE and level first). Returns `(best actions [B M], best reward,
+    leaves evaluated)`.
+    """
+    num_rus, num_ues, num_prbs = gain_lin.shape
+    num_levels = levels_w.shape[1]
+    num_actions = num_ues * num_levels + 1
+    depth = num_rus * num_prbs
+    limit = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL)
+    owner = np.full((num_rus, num_prbs), -1, dtype=np.int64)
+    power = np.zeros((num_rus, num_prbs))
+    ru_power = np.zeros(num_rus)
+    assoc = np.full(num_ues, -1, dtype=np.int64)
+    assoc_count = np.zeros(num_ues, dtype=np.int64)
+    digit = np.full(depth, -1, dtype=np.int64)
+    applied = np.zeros(depth, dtype=np.bool_)  # whether digit[k] is applied (a pruned one is not)
+    best = np.zeros(depth, dtype=np.int64)
+    best_value = -np.inf
+    leaves = 0
+    k = 0
+    while k >= 0:
+        b = k // num_prbs
+        m = k % num_prbs
+        a = digit[k]
+        if applied[k] and a > 0:  # undo the previous choice at this depth
+            u = (a - 1) // num_levels
+            ru_power[b] -= power[b, m]
+            power[b, m] = 0.0
+            owner[b, m] = -1
+            assoc_count[u] -= 1
+            if assoc_count[u] == 0:
+                assoc[u] = -1
+        applied[k] = False
+        a += 1
+        digit[k] = a
+        if a == num_actions:
+            digit[k] = -1
+            k -= 1
+            continue
+        if a > 0:
+            u = (a - 1) // num_levels
+            p = levels_w[ue_slice[u], (a - 1) % num_levels]
+            if (assoc[u] >= 0 and assoc[u] != b) or ru_power[b] + p > limit:
+                continue
+            owner[b, m] = u
+            power[b, m] = p
+            ru_power[b] += p
+            assoc[u] = b
+            assoc_count[u] += 1
+        applied[k] = True
+        if k == depth - 1:
+            leaves += 1
+            value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params)
+            if value > best_value:
+                best_value = value
+                best[:] = digit
+        else:
+            k += 1
+    return best, best_value, leaves
+
+
+class ExhaustiveSearchOracle:
+    """The paper's exhaustive search (ESA, Algorithm 1), compiled with numba, any number of RUs.
+
+    Enumerates every allocation of the TTI (owner and power level of every PRB of every RU, with
+    consistent association), evaluates each with the env's own kernels (interference included) and
+    keeps the best. Exponential: `(U L + 1)^(B M)` candidates before pruning; above
+    `max_candidates` it refuses and suggests `MILPOracle`.
+    """
+
+    name = "esa"
+
+    def __init__(self, max_candidates: int = 20_000_000) -> None:
+        """`max_candidates`: the size cap, in candidates before pruning."""
+        if max_candidates < 1:
+            raise ValueError(f"max_candidates must be >= 1, got {max_candidates!r}")
+        self.max_candidates = int(max_candidates)
+
+    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> OracleSolution:
+        """Best allocation of one TTI, with the number of leaves evaluated in `status`."""
+        n = num_candidates(cfg)
+        if n > self.max_candidates:
+            count = f"{n:,}" if n < 10**15 else f"{n:.3e}"
+            raise ValueError(
+                f"exhaustive search over (U L + 1)^(B M) = ({cfg.num_ues} x {cfg.num_power_levels} + 1)^"
+                f"({cfg.num_rus} x {cfg.num_prbs}) = {count} candidates exceeds max_candidates="
+                f"{self.max_candidates:,}; use MILPOracle (exact, single RU) or LocalSearchOracle, "
+                "or raise max_candidates"
+            )
+        gains, load = _check_instance(cfg, gains, offered_load_bps)
+        params, ue_slice, levels = scenario_arrays(cfg)
+        t0 = time.perf_counter()
+        best, _, leaves = _exhaustive_search(gains, ue_slice, load, levels, params)
+        elapsed = time.perf_counter() - t0
+        owner, power, assoc, _ = kernels.decode_full_action(best, ue_slice, levels, cfg.num_rus, cfg.num_prbs)
+        alloc = Allocation(assoc, owner, power)
+        value = evaluate_allocation(cfg, gains, alloc, load).reward
+        return OracleSolution(alloc, value, value, True, elapsed, f"optimal ({leaves:,} feasible allocations evaluated)", 0.0)
+
+    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> tuple[Allocation, float]:
+        """`(best allocation, its reward)`."""
+        sol = self.solve_detailed(cfg, gains, offered_load_bps)
+        return sol.allocation, sol.value
+
+
+# ------------------------------------------------------------------------------------------------
+# MILP (HiGHS)
+# ------------------------------------------------------------------------------------------------
+class MILPOracle:
+    """Exact optimum of a single-RU TTI as a mixed-integer linear program solved by HiGHS.
+
+    Without interference the rate of (UE u, PRB m, level l) is a constant, so with one binary
+    `x[b, u, m, l]` per choice the problem is linear:
+
+    * maximise `Theta_r / rate_scale * sum w_s(u) r x - Theta_c * sum (v_rate + v_delay) + Theta_bias`
+    * PRB exclusivity: `sum_{u, l} x[b, u, m, l] <= 1`
+    * RU power and fronthaul (eq. 15 is `P^b <= sigma_q^2 (2^C^max - 1)`, linear in power):
+      `sum p x <= min(P_b^max, fronthaul limit)`
+    * slice power caps (13): choices with `p_l > P_s^max` are fixed to 0
+    * rate QoS (14): `R_u + (R_min + eps) v_rate[u] >= R_min + eps`
+    * delay QoS (16): `D_u <= D^max` is `R_u >= mu_s / (D^max - fibre delay)`, the same form with `v_delay`
+    * several RUs: association binaries `a[u, b]`, `sum_b a[u, b] <= 1`, `sum_l x[b, u, m, l] <= a[u, b]`
+
+    `eps` (1 bit/s) keeps solver tolerances from counting a UE as satisfied a hair below its
+    requirement. With several RUs the model ignores interference, so it is only an upper bound:
+    `relax_interference=True` must be passed to accept that (the value returned is then the true
+    reward of the relaxed plan, and `upper_bound` the relaxation's proven bound).
+    """
+
+    name = "milp"
+
+    def __init__(self, time_limit_s: float | None = 60.0, mip_rel_gap: float = 0.0, relax_interference: bool = False) -> None:
+        """`time_limit_s`: HiGHS time limit (None: none); `mip_rel_gap`: 0 proves optimality."""
+        if time_limit_s is not None and not time_limit_s > 0:
+            raise ValueError(f"time_limit_s must be > 0 or None, got {time_limit_s!r}")
+        if not 0.0 <= mip_rel_gap < 1.0:
+            raise ValueError(f"mip_rel_gap must be in [0, 1), got {mip_rel_gap!r}")
+        self.time_limit_s = time_limit_s
+        self.mip_rel_gap = float(mip_rel_gap)
+        self.relax_interference = bool(relax_interference)
+
+    def _build(self, cfg: ScenarioConfig, gains: np.ndarray, load: np.ndarray):
+        params, ue_slice, levels = scenario_arrays(cfg)
+        B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
+        rate_mbps = prb_rates_bps(cfg, gains) / 1e6  # [B, U, M, L]
+        power = np.broadcast_to(levels[ue_slice][None, :, None, :], (B, U, M, L))
+        nx = B * U * M * L
+        na = U * B if B > 1 else 0
+        n = nx + na + 2 * U
+        ix = np.arange(nx).reshape(B, U, M, L)
+        iv_rate = nx + na + np.arange(U)
+        iv_delay = nx + na + U + np.arange(U)
+        scale = params[THETA_R] / params[RATE_SCALE_BPS] * 1e6  # reward per Mbit/s of objective
+        c = np.zeros(n)
+        c[:nx] = -(scale * params[WEIGHT + ue_slice][None, :, None, None] * rate_mbps).ravel()
+        c[iv_rate] = params[THETA_C]
+        c[iv_delay] = params[THETA_C]
+        ub = np.ones(n)
+        pmax = np.array([params[PRB_PMAX_W], params[PRB_PMAX_W + 1]])
+        ub[:nx] = (power <= pmax[ue_slice][None, :, None, None] * (1 + POWER_RTOL)).ravel().astype(float)
+        rows, cols, vals, lo, hi = [], [], [], [], []
+        r = 0
+
+        def add(cols_, vals_, lo_, hi_):
+            nonlocal r
+            cols_ = np.asarray(cols_).ravel()
+            v = np.asarray(vals_, dtype=float)
+            rows.append(np.full(cols_.size, r))
+            cols.append(cols_)
+            vals.append(np.full(cols_.size, float(v)) if v.ndim == 0 else v.ravel())
+            lo.append(lo_)
+            hi.append(hi_)
+            r += 1
+
+        for b in range(B):
+            for m in range(M):
+                add(ix[b, :, m, :], 1.0, -np.inf, 1.0)  # one owner per PRB
+            add(ix[b], power[b], -np.inf, params[RU_POWER_LIMIT_W])  # eqs. (11) and (15)
+        eps = 1e-6  # Mbit/s
+        delay_room = params[DELAY_BUDGET_S + ue_slice] - params[FIBRE_DELAY_S]
+        for u in range(U):
+            req_rate = load[u] / 1e6
+            req_delay = params[PKT_BITS + ue_slice[u]] / delay_room[u] / 1e6 if delay_room[u] > 0 else math.inf
+            for req, iv in ((req_rate, iv_rate[u]), (req_delay, iv_delay[u])):
+                if math.isinf(req):
+                    add(np.array([iv]), 1.0, 1.0, 1.0)  # unattainable: always violated
+                elif req > 0:
+                    add(np.concatenate([ix[:, u].ravel(), [iv]]), np.concatenate([rate_mbps[:, u].ravel(), [req + eps]]), req + eps, np.inf)
+                else:
+                    ub[iv] = 0.0  # nothing required: never violated
+        if B > 1:
+            ia = nx + np.arange(U * B).reshape(U, B)
+            for u in range(U):
+                add(ia[u], 1.0, -np.inf, 1.0)
+                for b in range(B):
+                    for m in range(M):
+                        add(np.concatenate([ix[b, u, m], [ia[u, b]]]), np.concatenate([np.ones(L), [-1.0]]), -np.inf, 0.0)
+        a_mat = sparse.csr_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n)
+        )
+        constraints = optimize.LinearConstraint(a_mat, np.array(lo), np.array(hi))
+        return c, ub, constraints, ix, nx
+
+    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> OracleSolution:
+        """Solve one TTI; `upper_bound` is HiGHS's proven bound (of the relaxation if B > 1)."""
+        if cfg.num_rus > 1 and not self.relax_interference:
+            raise ValueError(
+                f"MILPOracle is exact only for one RU (got num_rus={cfg.num_rus}): with interference the rates "
+                "are not linear. Pass relax_interference=True for the interference-free upper bound, and use "
+                "LocalSearchOracle for a feasible lower bound"
+            )
+        gains, load = _check_instance(cfg, gains, offered_load_bps)
+        params, ue_slice, levels = scenario_arrays(cfg)
+        t0 = time.perf_counter()
+        c, ub, constraints, ix, nx = self._build(cfg, gains, load)
+        options = {"mip_rel_gap": self.mip_rel_gap}
+        if self.time_limit_s is not None:
+            options["time_limit"] = float(self.time_limit_s)
+        res = optimize.milp(c, integrality=np.ones_like(c), bounds=optimize.Bounds(0.0, ub), constraints=constraints, options=options)
+        elapsed = time.perf_counter() - t0
+        if res.x is None:
+            raise RuntimeError(f"HiGHS found no solution for this TTI: {res.message}")
+        x = res.x[:nx].reshape(ix.shape) > 0.5
+        B, U, M, L = ix.shape
+        owner = np.full((B, M), -1, dtype=np.int64)
+        power = np.zeros((B, M))
+        b_i, u_i, m_i, l_i = np.nonzero(x)
+        owner[b_i, m_i] = u_i
+        power[b_i, m_i] = levels[ue_slice[u_i], l_i]
+        alloc = Allocation.from_owner(owner, power, U)
+        value = evaluate_allocation(cfg, gains, alloc, load).reward
+        bound = -float(res.mip_dual_bound) + params[THETA_BIAS] if res.mip_dual_bound is not None else math.inf
+        proven = res.status == 0 and cfg.num_rus == 1
+        gap = float(res.mip_gap) if res.mip_gap is not None else float("nan")
+        return OracleSolution(alloc, value, max(bound, value), proven, elapsed, res.message, gap, self.time_limit_s, self.mip_rel_gap)
+
+    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> tuple[Allocation, float]:
+        """`(optimal allocation, its reward)`."""
+        sol = self.solve_detailed(cfg, gains, offered_load_bps)
+        return sol.allocation, sol.value
+
+
+# ------------------------------------------------------------------------------------------------
+# local search (feasible lower bound with interference)
+# ------------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _local_search(gain_lin, owner, power, ue_slice, offered_load_bps, levels_w, params, max_sweeps):
+    """Best-improvement moves PRB by PRB (any action, feasibility kept) until no move helps."""
+    num_rus, num_ues, num_prbs = gain_lin.shape
+    num_levels = levels_w.shape[1]
+    limit = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL)
+    assoc_count = np.zeros(num_ues, dtype=np.int64)
+    assoc = np.full(num_ues, -1, dtype=np.int64)
+    ru_power = np.zeros(num_rus)
+    for b in range(num_rus):
+        for m in range(num_prbs):
+            u = owner[b, m]
+            ru_power[b] += power[b, m]
+            if u >= 0:
+                assoc_count[u] += 1
+                assoc[u] = b
+    value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params)
+    sweeps = 0
+    improved = True
+    while improved and sweeps < max_sweeps:
+        improved = False
+        sweeps += 1
+        for b in range(num_rus):
+            for m in range(num_prbs):
+                old_u = owner[b, m]
+                old_p = power[b, m]
+                best_u, best_p, best_v = old_u, old_p, value
+                # detach the PRB, then try every alternative
+                if old_u >= 0:
+                    assoc_count[old_u] -= 1
+                    if assoc_count[old_u] == 0:
+                        assoc[old_u] = -1
+                ru_power[b] -= old_p
+                for a in range(num_ues * num_levels + 1):
+                    if a == 0:
+                        u, p = -1, 0.0
+                    else:
+                        u = (a - 1) // num_levels
+                        p = levels_w[ue_slice[u], (a - 1) % num_levels]
+                        if (assoc[u] >= 0 and assoc[u] != b) or ru_power[b] + p > limit:
+                            continue
+                    if u == old_u and p == old_p:
+                        continue
+                    owner[b, m] = u
+                    power[b, m] = p
+                    v = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params)
+                    if v > best_v + 1e-12 * abs(best_v):
+                        best_u, best_p, best_v = u, p, v
+                owner[b, m] = best_u
+                power[b, m] = best_p
+                ru_power[b] += best_p
+                if best_u >= 0:
+                    assoc_count[best_u] += 1
+                    assoc[best_u] = b
+                if best_v > value:
+                    improved = True
+                    value = best_v
+    return owner, power, value, sweeps
+
+
+class LocalSearchOracle:
+    """A feasible allocation with interference: the MILP's interference-free plan, improved PRB by PRB.
+
+    With one RU the start is already optimal. With several RUs the result is a lower bound and
+    `upper_bound` is the relaxed MILP's proven bound, so multi-cell results come as a bracket
+    `[value, upper_bound]`.
+    """
+
+    name = "local_search"
+    uses_true_state = True
+
+    def __init__(self, time_limit_s: float | None = 60.0, mip_rel_gap: float = 0.0, max_sweeps: int = 50) -> None:
+        """Limits of the relaxed MILP start and the number of improvement sweeps."""
+        if max_sweeps < 0:
+            raise ValueError(f"max_sweeps must be >= 0, got {max_sweeps!r}")
+        self.milp = MILPOracle(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, relax_interference=True)
+        self.max_sweeps = int(max_sweeps)
+
+    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> OracleSolution:
+        """Bracketed solution: `value` (feasible) <= optimum <= `upper_bound`."""
+        t0 = time.perf_counter()
+        start = self.milp.solve_detailed(cfg, gains, offered_load_bps)
+        gains, load = _check_instance(cfg, gains, offered_load_bps)
+        params, ue_slice, levels = scenario_arrays(cfg)
+        owner, power, _, sweeps = _local_search(
+            gains, start.allocation.owner.copy(), start.allocation.power_w.copy(), ue_slice, load, levels, params, self.max_sweeps
+        )
+        alloc = Allocation.from_owner(owner, power, cfg.num_ues)
+        value = evaluate_allocation(cfg, gains, alloc, load).reward
+        elapsed = time.perf_counter() - t0
+        proven = cfg.num_rus == 1 and start.proven_optimal
+        return OracleSolution(
+            alloc, value, max(start.upper_bound, value), proven, elapsed,
+            f"local search: {sweeps} sweep(s) from the relaxed MILP ({start.status})", start.mip_gap,
+            self.milp.time_limit_s, self.milp.mip_rel_gap,
+        )
+
+    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> tuple[Allocation, float]:
+        """`(feasible allocation, its reward)`."""
+        sol = self.solve_detailed(cfg, gains, offered_load_bps)
+        return sol.allocation, sol.value
+
+
+class OraclePolicy(AllocationPolicy):
+    """An oracle as a policy: it solves each TTI from the env's true state (`env.gains`) and acts it out.
+
+    It declares `uses_true_state = True`: it reads the true channel, not the agent's observation.
+    """
+
+    uses_true_state = True
+
+    def __init__(self, env, oracle: ExhaustiveSearchOracle | MILPOracle | LocalSearchOracle | None = None) -> None:
+        """`oracle`: defaults to `MILPOracle` on one RU and `LocalSearchOracle` on several."""
+        super().__init__(env)
+        cfg = self.unwrapped.config
+        self.oracle = oracle or (MILPOracle() if cfg.num_rus == 1 else LocalSearchOracle())
+        self.name = f"oracle_{self.oracle.name}"
+        self.last_solution: OracleSolution | None = None
+
+    def plan(self, env) -> Allocation:
+        """Solve the current TTI from the true gains and offered loads."""
+        self.last_solution = self.oracle.solve_detailed(env.config, env.gains, env.offered_load_bps)
+        return self.last_solution.allocation

@@ -1,0 +1,242 @@
+"""Oracles against each other and brute force, heuristics' feasibility, the evaluation loop, datasets."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import oran_gym  # noqa: F401
+from baselines import (
+    HEURISTICS,
+    ExhaustiveSearchOracle,
+    LocalSearchOracle,
+    MILPOracle,
+    OraclePolicy,
+    make_policy,
+    num_candidates,
+)
+from baselines.dataset import generate_dataset, load_dataset, sample_instance
+from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
+from oran_gym.allocation import scenario_arrays
+from oran_gym.evaluation import evaluate_policy
+from oran_gym.sim import kernels
+from oran_gym.sim.dynamics import NetworkState
+
+
+def random_tiny(seed: int, **overrides):
+    """A tiny instance with randomised weights, budgets and loads so that many regimes appear."""
+    rng = np.random.default_rng(seed)
+    cfg = ScenarioConfig.preset("tiny").replace(
+        urllc_weight=float(rng.uniform(0.5, 3)),
+        ru_max_power_dbm=float(rng.uniform(28, 34)),
+        reward_theta_violation=float(rng.choice([0.0, 1.0, 5.0])),
+        **overrides,
+    )
+    net = NetworkState.initial(cfg, rng)
+    load = net.offered_load_bps * rng.uniform(0.2, 5.0, size=cfg.num_ues)
+    return cfg, net.gain_lin, load
+
+
+def brute_force(cfg, gains, load):
+    """Pure-Python enumeration of every full action, keeping the feasible ones."""
+    params, ue_slice, levels = scenario_arrays(cfg)
+    best = -np.inf
+    for act in itertools.product(range(cfg.num_ues * cfg.num_power_levels + 1), repeat=cfg.num_rus * cfg.num_prbs):
+        owner, power, assoc, conflicts = kernels.decode_full_action(np.array(act), ue_slice, levels, cfg.num_rus, cfg.num_prbs)
+        if conflicts or np.any(power.sum(axis=1) > cfg.ru_power_limit_w * (1 + 1e-9)):
+            continue
+        best = max(best, evaluate_allocation(cfg, gains, Allocation(assoc, owner, power), load).reward)
+    return best
+
+
+def assert_feasible(cfg, alloc: Allocation):
+    params, ue_slice, levels = scenario_arrays(cfg)
+    served = alloc.owner >= 0
+    assert np.all(alloc.assoc[alloc.owner[served]] == np.nonzero(served)[0])
+    assert np.all(alloc.power_w[~served] == 0)
+    assert np.all(alloc.power_w.sum(axis=1) <= cfg.ru_power_limit_w * (1 + 1e-9))
+    for b, m in zip(*np.nonzero(served)):
+        assert np.isclose(levels[ue_slice[alloc.owner[b, m]]], alloc.power_w[b, m]).any()
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_milp_equals_exhaustive_search_on_random_tiny_instances(block):
+    esa, milp = ExhaustiveSearchOracle(), MILPOracle()
+    for seed in range(block * 60, (block + 1) * 60):  # 240 instances in all
+        cfg, gains, load = random_tiny(seed)
+        a = esa.solve_detailed(cfg, gains, load)
+        b = milp.solve_detailed(cfg, gains, load)
+        assert b.proven_optimal and a.proven_optimal
+        assert b.value == pytest.approx(a.value, rel=1e-9, abs=1e-9), seed
+        assert b.value == evaluate_allocation(cfg, gains, b.allocation, load).reward
+        assert b.upper_bound >= b.value - 1e-6
+        assert_feasible(cfg, a.allocation)
+        assert_feasible(cfg, b.allocation)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exhaustive_search_equals_brute_force_single_and_two_rus(seed):
+    for num_rus, num_prbs in ((1, 3), (2, 2)):
+        cfg, gains, load = random_tiny(seed, num_rus=num_rus, num_prbs=num_prbs)
+        sol = ExhaustiveSearchOracle().solve_detailed(cfg, gains, load)
+        assert sol.value == pytest.approx(brute_force(cfg, gains, load), rel=1e-12)
+        assert_feasible(cfg, sol.allocation)
+
+
+def test_local_search_brackets_the_two_ru_optimum():
+    for seed in range(5):
+        cfg, gains, load = random_tiny(seed, num_rus=2)
+        opt = ExhaustiveSearchOracle().solve(cfg, gains, load)[1]
+        sol = LocalSearchOracle().solve_detailed(cfg, gains, load)
+        assert sol.value <= opt + 1e-9 <= sol.upper_bound + 2e-9
+        assert not sol.proven_optimal
+        assert_feasible(cfg, sol.allocation)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_optimum_beats_heuristics_and_10000_random_allocations_on_the_paper_preset(seed):
+    env = gym.make("ORANSlicing-v0", config="paper", action_mode="full")
+    u = env.unwrapped
+    env.reset(seed=seed)
+    cfg, gains, load = u.config, u.gains, u.offered_load_bps
+    opt = MILPOracle().solve_detailed(cfg, gains, load)
+    assert opt.proven_optimal and opt.upper_bound == pytest.approx(opt.value, abs=1e-6)
+    for name in HEURISTICS:
+        alloc = make_policy(name, env).plan(u)
+        assert_feasible(cfg, alloc)
+        assert evaluate_allocation(cfg, gains, alloc, load).reward <= opt.value + 1e-9, name
+    rng = np.random.default_rng(seed)
+    params, ue_slice, levels = scenario_arrays(cfg)
+    best_random = -np.inf
+    for _ in range(10_000):
+        owner = rng.integers(-1, cfg.num_ues, size=(1, cfg.num_prbs))
+        lvl = rng.integers(0, cfg.num_power_levels, size=owner.shape)
+        power = np.where(owner >= 0, levels[ue_slice[np.maximum(owner, 0)], lvl], 0.0)
+        while power.sum() > cfg.ru_power_limit_w:  # make it feasible: drop random PRBs
+            k = rng.choice(np.flatnonzero(owner[0] >= 0))
+            owner[0, k], power[0, k] = -1, 0.0
+        alloc = Allocation.from_owner(owner, power, cfg.num_ues)
+        best_random = max(best_random, evaluate_allocation(cfg, gains, alloc, load, validate=False).reward)
+    assert best_random <= opt.value + 1e-9
+
+
+@pytest.mark.parametrize("name", sorted(HEURISTICS) + ["oracle"])
+@pytest.mark.parametrize("preset", ["tiny", "multi_cell"])
+def test_policies_emit_feasible_allocations_in_both_modes(name, preset):
+    results = {}
+    for mode in ("prb", "full"):
+        env = gym.make("ORANSlicing-v0", config=preset, action_mode=mode, episode_length_tti=2)  # invalid actions raise
+        policy = make_policy(name, env)
+        res = evaluate_policy(policy, env, n_episodes=2, seed=3)
+        assert len(res.per_tti) == 4
+        assert (res.per_tti["power_projections"] == 0).all() and (res.per_tti["association_violations"] == 0).all()
+        assert_feasible(env.unwrapped.config, env.unwrapped.last_tti_allocation)
+        results[mode] = res.per_tti.drop(columns=["decision_time_ms"])
+    if name != "random":  # random draws differ between the modes' call patterns
+        np.testing.assert_allclose(results["prb"]["reward"], results["full"]["reward"], rtol=1e-9)
+
+
+def test_oracle_policy_acts_out_the_optimum():
+    env = gym.make("ORANSlicing-v0", config="paper", action_mode="prb", episode_length_tti=1)
+    policy = OraclePolicy(env)
+    assert policy.uses_true_state
+    res = evaluate_policy(policy, env, n_episodes=2, seed=0)
+    for ep in range(2):
+        e = gym.make("ORANSlicing-v0", config="paper")
+        e.reset(seed=ep)
+        u = e.unwrapped
+        _, value = MILPOracle().solve(u.config, u.gains, u.offered_load_bps)
+        assert res.per_tti["reward"][ep] == pytest.approx(value, rel=1e-9)
+
+
+def test_evaluation_is_deterministic_and_summarised():
+    env = gym.make("ORANSlicing-v0", config="paper", action_mode="full")
+    a = evaluate_policy(make_policy("proportional_fair", env), env, n_episodes=3, seed=5)
+    b = evaluate_policy(make_policy("proportional_fair", env), env, n_episodes=3, seed=5)
+    cols = [c for c in a.per_tti if c != "decision_time_ms"]
+    assert a.per_tti[cols].equals(b.per_tti[cols])
+    s = a.summary
+    per_ep = a.per_tti.groupby("episode")["reward"].mean()
+    assert s.loc["reward", "mean"] == pytest.approx(per_ep.mean())
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, 2) * per_ep.std(ddof=1) / np.sqrt(3)
+    assert s.loc["reward", "ci95_high"] - s.loc["reward", "mean"] == pytest.approx(half)
+    assert len(a.per_tti) == 3 * 10 and set(a.per_tti["seed"]) == {5, 6, 7}
+
+
+def test_evaluate_policy_takes_an_sb3_model():
+    from stable_baselines3 import DQN
+
+    env = gym.make("ORANSlicing-v0", config="tiny", invalid_action="idle", episode_length_tti=2)
+    model = DQN("MlpPolicy", env, learning_starts=10, seed=0)
+    res = evaluate_policy(model, env, n_episodes=2, seed=0, policy_name="dqn")
+    assert len(res.per_tti) == 4 and (res.per_tti["policy"] == "dqn").all()
+
+
+def test_size_cap_and_misuse_errors():
+    cfg = ScenarioConfig.preset("paper")
+    gains, load = np.full((1, 20, 25), 1e-10), np.zeros(20)
+    assert num_candidates(cfg) == 61**25
+    with pytest.raises(ValueError, match=r"4\.298e\+44 candidates exceeds max_candidates=20,000,000; use MILPOracle"):
+        ExhaustiveSearchOracle().solve(cfg, gains, load)
+    tiny = ScenarioConfig.preset("tiny")
+    with pytest.raises(ValueError, match="729 candidates exceeds max_candidates=100"):
+        ExhaustiveSearchOracle(max_candidates=100).solve(tiny, np.ones((1, 4, 3)), np.zeros(4))
+    multi = ScenarioConfig.preset("multi_cell")
+    with pytest.raises(ValueError, match="exact only for one RU.*relax_interference=True"):
+        MILPOracle().solve(multi, np.ones((3, 18, 25)), np.zeros(18))
+    with pytest.raises(ValueError, match=r"gains must have shape \(1, 4, 3\)"):
+        MILPOracle().solve(tiny, np.ones((1, 4, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="unknown policy 'maxsinr'.*did you mean 'max_sinr'"):
+        make_policy("maxsinr", gym.make("ORANSlicing-v0"))
+    with pytest.raises(ValueError, match="power_rule must be one of"):
+        make_policy("max_sinr", gym.make("ORANSlicing-v0"), power_rule="max")
+
+
+def test_milp_time_limit_is_reported():
+    cfg = ScenarioConfig.preset("paper")
+    net = NetworkState.initial(cfg, np.random.default_rng(0))
+    sol = MILPOracle(time_limit_s=30.0, mip_rel_gap=0.0).solve_detailed(cfg, net.gain_lin, net.offered_load_bps)
+    assert sol.time_limit_s == 30.0 and sol.mip_rel_gap == 0.0 and sol.mip_gap <= 1e-6
+
+
+def test_dataset_is_seeded_resumable_and_labelled_optimally(tmp_path):
+    out = tmp_path / "tiny.npz"
+    generate_dataset("tiny", 30, out, seed=4, oracle="milp", workers=2, shard_size=8, progress=False)
+    shards = sorted((tmp_path / "tiny.npz.shards").glob("shard_*.npz"))
+    assert len(shards) == 4
+    first = load_dataset(out)
+    shards[1].unlink()  # lose a shard, then grow the dataset: only missing work is redone
+    generate_dataset("tiny", 40, out, seed=4, oracle="milp", workers=1, shard_size=8, progress=False)
+    data = load_dataset(out)
+    assert data["gains"].shape == (40, 1, 4, 3) and data["owner"].shape == (40, 1, 3)
+    np.testing.assert_array_equal(data["gains"][:30], first["gains"])
+    np.testing.assert_array_equal(data["value"][:30], first["value"])
+    cfg = data["config"]
+    for i in (0, 17, 39):
+        gains, load = sample_instance(cfg, 4, i)
+        np.testing.assert_array_equal(gains, data["gains"][i])
+        assert data["value"][i] == pytest.approx(ExhaustiveSearchOracle().solve(cfg, gains, load)[1], rel=1e-9)
+    assert data["proven_optimal"].all()
+    with pytest.raises(ValueError, match="different run"):
+        generate_dataset("tiny", 40, out, seed=5, oracle="milp", progress=False)
+
+
+def test_cli_evaluate(tmp_path):
+    out = tmp_path / "ev.csv"
+    r = subprocess.run(
+        [sys.executable, "-m", "oran_gym.cli", "evaluate", "round_robin", "--preset", "tiny", "--episodes", "2", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "reward" in r.stdout and "ci95_low" in r.stdout and out.exists()
+    import pandas as pd
+
+    df = pd.read_csv(out)
+    assert len(df) == 20 and set(df["episode"]) == {0, 1}
