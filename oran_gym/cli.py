@@ -145,11 +145,17 @@ def _load_benchmarks():
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmarks and write their results under benchmarks/results/."""
     _load_benchmarks()
-    from benchmarks import bench_env
+    from benchmarks import bench_env, bench_oracles
 
-    result = bench_env.run(quick=args.quick, progress=sys.stderr.isatty())
+    progress = sys.stderr.isatty()
+    quick = not args.full
+    print("== environment speed ==")
+    result = bench_env.run(quick=quick, progress=progress)
     print("\n".join(bench_env.summary_lines(result)))
-    print(f"written: {bench_env.RESULTS / 'env_speed.json'}")
+    print("== oracles and heuristics ==")
+    result = bench_oracles.run(quick=quick, progress=progress)
+    print("\n".join(bench_oracles.summary_lines(result)))
+    print(f"written: {bench_env.RESULTS}/ (env_speed.json, oracles.json, oracle_timing.csv, heuristic_gaps.csv, oracles.png)")
     return 0
 
 
@@ -229,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per sample, seconds")
     p.set_defaults(func=cmd_dataset)
     p = sub.add_parser("bench", help="run the benchmarks (results in benchmarks/results/)")
-    p.add_argument("--quick", action="store_true", help="short measurements (about a minute)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="reduced sizes and seeds, a few minutes (the default)")
+    size.add_argument("--full", action="store_true", help="paper-scale runs (100 seeds)")
     p.set_defaults(func=cmd_bench)
     return ap
 

@@ -76,3 +76,23 @@ def test_cli_bench_quick_writes_json(tmp_path):
     assert data["env_steps"]["cartpole_steps_per_s"] > 0 and data["env_steps"]["oran_prb_steps_per_s"] > 0
     assert data["evaluate_allocation_paper"]["kernels_numba_us"] > 0
     assert "numba" in data["machine"]
+
+
+@pytest.mark.slow
+def test_oracle_benchmark_quick_writes_results(tmp_path):
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    from benchmarks import bench_oracles
+
+    result = bench_oracles.run(quick=True, progress=False, out_dir=tmp_path)
+    assert {"oracles.json", "oracle_timing.csv", "heuristic_gaps.csv", "oracles.png"} <= {p.name for p in tmp_path.iterdir()}
+    data = json.loads((tmp_path / "oracles.json").read_text())
+    assert data["milp_proven_optimal"] == data["milp_solves"] == 40
+    gaps = {g["policy"]: g for g in result["gaps"]}
+    assert gaps["oracle_milp"]["reward_gap_pct"] == 0.0
+    assert all(g["reward_gap_pct"] >= -1e-9 for g in gaps.values())  # nothing beats the optimum
+    lines = bench_oracles.summary_lines(result)
+    assert lines[0].startswith("MILP on the paper preset") and "proven optimal 40/40" in lines[0]
