@@ -7,6 +7,7 @@ emitting that plan as a full-mode action or, in the prb mode, one PRB at a time.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
 from oran_gym.sim.params import NOISE_W, PRB_BW_HZ, RU_POWER_LIMIT_W, SE_MAX
 
-__all__ = ["AllocationPolicy", "allocation_to_action", "level_index", "prb_rates_bps", "ru_power_limit_w"]
+__all__ = ["AllocationPolicy", "TTIView", "allocation_to_action", "level_index", "prb_rates_bps", "ru_power_limit_w"]
 
 
 def ru_power_limit_w(cfg: ScenarioConfig) -> float:
@@ -55,6 +56,30 @@ def allocation_to_action(cfg: ScenarioConfig, allocation: Allocation) -> np.ndar
             if u >= 0:
                 action[b * cfg.num_prbs + m] = 1 + u * L + level_index(cfg, u, float(allocation.power_w[b, m]))
     return action
+
+
+@dataclasses.dataclass
+class TTIView:
+    """What `AllocationPolicy.plan` reads of an env, built from raw arrays (a labelled sample, say).
+
+    `plan(TTIView.of(cfg, gains, offered_load_bps))` plans a TTI outside any env; the observed
+    gains default to the true ones (no CSI error).
+    """
+
+    config: ScenarioConfig
+    gains: np.ndarray
+    observed_gains_db: np.ndarray
+    offered_load_bps: np.ndarray
+
+    @classmethod
+    def of(cls, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> TTIView:
+        """A view of one TTI; observed gains = true gains."""
+        return cls(cfg, gains, 10.0 * np.log10(np.maximum(gains, 1e-30)), offered_load_bps)
+
+    @property
+    def ue_slice(self) -> np.ndarray:
+        """Slice of each UE."""
+        return scenario_arrays(self.config)[1].copy()
 
 
 class AllocationPolicy:

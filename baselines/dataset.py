@@ -4,7 +4,8 @@
 seed sequence `[seed, i]`, so any sample can be regenerated alone), solves each with an oracle and
 writes one `.npz` holding
 
-* `gains [n, B, U, M]`, `offered_load_bps [n, U]`, `ue_slice [U]`
+* `gains [n, B, U, M]`, `offered_load_bps [n, U]`, `large_scale_db [n, B, U]` (path loss plus
+  shadowing: contrastive learning redraws small-scale fading on the same drop), `ue_slice [U]`
 * `owner [n, B, M]`, `power_w [n, B, M]`, `assoc [n, U]`: the optimal allocation
 * `value [n]` (its reward), `upper_bound [n]`, `proven_optimal [n]`, `solve_time_s [n]`
 * `config_json`, `oracle`, `seed`: how it was made.
@@ -26,14 +27,19 @@ import numpy as np
 from oran_gym import ScenarioConfig
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 
-__all__ = ["generate_dataset", "load_dataset", "sample_instance"]
+__all__ = ["generate_dataset", "load_dataset", "sample_instance", "sample_drop"]
 
 ORACLE_NAMES = ("milp", "esa", "local_search")
 
 
+def sample_drop(cfg: ScenarioConfig, seed: int, index: int) -> NetworkState:
+    """The network state of sample `index`: a fresh scenario drop per sample, seeded `[seed, index]`."""
+    return NetworkState.initial(cfg, np.random.default_rng([seed, index]))
+
+
 def sample_instance(cfg: ScenarioConfig, seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gains `[B, U, M]` and offered loads `[U]` of sample `index` (a fresh scenario drop per sample)."""
-    net = NetworkState.initial(cfg, np.random.default_rng([seed, index]))
+    """Gains `[B, U, M]` and offered loads `[U]` of sample `index`."""
+    net = sample_drop(cfg, seed, index)
     return net.gain_lin, net.offered_load_bps
 
 
@@ -58,6 +64,7 @@ def _solve_shard(job: dict[str, Any]) -> str:
         "index": idx,
         "gains": np.empty((idx.size, B, U, M)),
         "offered_load_bps": np.empty((idx.size, U)),
+        "large_scale_db": np.empty((idx.size, B, U)),
         "owner": np.empty((idx.size, B, M), dtype=np.int64),
         "power_w": np.empty((idx.size, B, M)),
         "assoc": np.empty((idx.size, U), dtype=np.int64),
@@ -67,9 +74,10 @@ def _solve_shard(job: dict[str, Any]) -> str:
         "solve_time_s": np.empty(idx.size),
     }
     for k, i in enumerate(idx):
-        gains, load = sample_instance(cfg, job["seed"], int(i))
+        net = sample_drop(cfg, job["seed"], int(i))
+        gains, load = net.gain_lin, net.offered_load_bps
         sol = oracle.solve_detailed(cfg, gains, load)
-        out["gains"][k], out["offered_load_bps"][k] = gains, load
+        out["gains"][k], out["offered_load_bps"][k], out["large_scale_db"][k] = gains, load, net.large_scale_db
         out["owner"][k], out["power_w"][k], out["assoc"][k] = sol.allocation.owner, sol.allocation.power_w, sol.allocation.assoc
         out["value"][k], out["upper_bound"][k] = sol.value, sol.upper_bound
         out["proven_optimal"][k], out["solve_time_s"][k] = sol.proven_optimal, sol.solve_time_s

@@ -20,7 +20,7 @@ from oran_gym.envs.slicing_env import ORANSlicingEnv
 PRESETS = ["tiny", "paper", "multi_cell"]
 INFO_KEYS = {
     "objective", "reward_terms", "ue_rate_bps", "sinr_db", "ru_power_w", "fronthaul_bps_per_hz", "delay_s",
-    "violations", "action_mask", "tti",
+    "violations", "action_mask", "tti", "tti_complete",
 }
 
 

@@ -99,6 +99,16 @@ class ORANSlicingEnv(gym.Env):
     reward. With `"tti"` the whole TTI reward comes on the TTI's last step. The full mode always
     returns the TTI reward.
 
+    ## Info
+
+    Fresh objects every step, floats in SI units: `objective` (bit/s), `reward_terms`,
+    `ue_rate_bps` `[U]`, `sinr_db` `[B, M]` (-inf on idle PRBs), `ru_power_w` `[B]`,
+    `fronthaul_bps_per_hz` `[B]`, `delay_s` `[U]` (inf for a UE with no rate), `violations`
+    (`rate`, `delay`, `power_projection`, `association`), `action_mask` (of the next step), `tti`
+    (the TTI the KPIs belong to) and `tti_complete` (whether this step finished it). The prb mode
+    reports the TTI's partial allocation so far; the full mode adds the evaluated `owner` and
+    (projected) `power_w`.
+
     ## Starting State
 
     `reset` drops UEs uniformly in area over a 10-500 m annulus around their home RU, draws
@@ -282,7 +292,7 @@ class ORANSlicingEnv(gym.Env):
         self._prev_assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
         self._last_tti_alloc = None
         self._begin_tti()
-        info = self._make_info(empty, tti=0)
+        info = self._make_info(empty, tti=0, tti_complete=False)
         self._last_info = info
         return self._observe(), info
 
@@ -399,9 +409,11 @@ class ORANSlicingEnv(gym.Env):
             "violations": {"rate": n_rate, "delay": n_delay, "power_projection": 0, "association": 0},
             "action_mask": mask,
             "tti": self._tti,
+            "tti_complete": False,
         }
         self._cursor += 1
         last = self._cursor == self._prbs_per_tti
+        info["tti_complete"] = last
         if self.reward_mode == "marginal":
             reward = tti_reward - self._tti_reward_so_far
             self._tti_reward_so_far = tti_reward
@@ -453,7 +465,7 @@ class ORANSlicingEnv(gym.Env):
         self._power_w = power_w
         metrics = self._evaluate_current({"association": conflicts})
         self._power_w = metrics.power_w.copy()
-        info = self._make_info(metrics, tti=self._tti)
+        info = self._make_info(metrics, tti=self._tti, tti_complete=True)
         info["owner"] = owner.copy()
         info["power_w"] = metrics.power_w.copy()
         self._prev_ue_rate = metrics.ue_rate_bps
@@ -470,7 +482,7 @@ class ORANSlicingEnv(gym.Env):
         self._last_info = info
         return self._observe(), float(metrics.reward), False, truncated, info
 
-    def _make_info(self, metrics, tti: int) -> dict[str, Any]:
+    def _make_info(self, metrics, tti: int, tti_complete: bool) -> dict[str, Any]:
         return {
             "objective": metrics.objective,
             "reward_terms": dict(metrics.reward_terms),
@@ -482,6 +494,7 @@ class ORANSlicingEnv(gym.Env):
             "violations": dict(metrics.violations),
             "action_mask": self.action_masks(),
             "tti": tti,
+            "tti_complete": tti_complete,
         }
 
     # ------------------------------------------------------------------------------------------
