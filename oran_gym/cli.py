@@ -149,13 +149,90 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     progress = sys.stderr.isatty()
     quick = not args.full
-    print("== environment speed ==")
-    result = bench_env.run(quick=quick, progress=progress)
-    print("\n".join(bench_env.summary_lines(result)))
-    print("== oracles and heuristics ==")
-    result = bench_oracles.run(quick=quick, progress=progress)
-    print("\n".join(bench_oracles.summary_lines(result)))
-    print(f"written: {bench_env.RESULTS}/ (env_speed.json, oracles.json, oracle_timing.csv, heuristic_gaps.csv, oracles.png)")
+    parts = args.only or (["env", "oracles", "agents", "figures"] if args.full else ["env", "oracles", "agents"])
+    if "env" in parts:
+        print("== environment speed ==")
+        result = bench_env.run(quick=quick, progress=progress)
+        print("\n".join(bench_env.summary_lines(result)))
+    if "oracles" in parts:
+        print("== oracles and heuristics ==")
+        result = bench_oracles.run(quick=quick, progress=progress)
+        print("\n".join(bench_oracles.summary_lines(result)))
+    if "agents" in parts:
+        from benchmarks import reproduce_agents
+
+        print("== SS-VAE and DQN against the oracle ==")
+        result = reproduce_agents.run(quick=quick, progress=progress)
+        print("\n".join(reproduce_agents.summary_lines(result)))
+    if "figures" in parts:
+        from benchmarks import reproduce_fig6
+
+        print("== Fig. 6c-6f ==")
+        result = reproduce_fig6.run(quick=quick, progress=progress)
+        print("\n".join(reproduce_fig6.summary_lines(result)))
+    print(f"results written under {bench_env.RESULTS}/")
+    return 0
+
+
+def _check_same_scenario(trained: ScenarioConfig, evaluated: ScenarioConfig, what: str) -> None:
+    """Refuse to evaluate an agent on another scenario (the episode length may differ)."""
+    diff = trained.diff(evaluated, ignore=("episode_length_tti",))
+    if diff:
+        fields = ", ".join(f"{k}: trained {a!r}, evaluated {b!r}" for k, (a, b) in diff.items())
+        raise ValueError(f"{what} was trained on another scenario ({fields}); pick the matching --preset")
+
+
+def _load_policy(name: str, env):
+    """A baseline by name, or a trained agent: `dqn:FOLDER` (from `train dqn`) or `ssvae:FILE.pt`."""
+    from baselines import make_policy
+
+    kind, _, path = name.partition(":")
+    if kind == "dqn" and path:
+        from agents.dqn import load_dqn
+
+        if env.unwrapped.action_mode != "prb":
+            raise ValueError("a DQN acts in the prb mode: pass --action-mode prb")
+        model, meta = load_dqn(path)
+        if meta:
+            _check_same_scenario(ScenarioConfig.from_mapping(meta["scenario"]), env.unwrapped.config, f"the DQN in {path}")
+        model.name = "dqn"
+        return model
+    if kind == "ssvae" and path:
+        from agents.ssvae import SSVAEPolicy, load_ssvae
+
+        model, cfg, _ = load_ssvae(path)
+        _check_same_scenario(cfg, env.unwrapped.config, f"the SS-VAE in {path}")
+        return SSVAEPolicy(env, model)
+    return make_policy(name, env)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a DQN or an SS-VAE and save it with its scenario and versions."""
+    if args.agent == "dqn":
+        from agents.dqn import train_dqn
+
+        out = Path(args.out or f"runs/dqn_{args.preset}_{args.config}_seed{args.seed}")
+        _, meta = train_dqn(args.preset, args.config, seed=args.seed, out_dir=out, total_timesteps=args.timesteps,
+                            progress_bar=sys.stderr.isatty(), eval_freq=args.eval_freq)
+        print(f"trained DQN ({args.config}) for {meta['total_timesteps']} steps in {meta['train_time_s']:.0f} s; saved in {out}/")
+        for row in meta["eval_history"]:
+            print(f"  step {row['step']}: reward gap to the oracle {row['optimality_gap_pct']:.1f} %")
+        print(f"evaluate it: oran-gym evaluate dqn:{out} --preset {args.preset} --action-mode prb")
+        return 0
+    from agents.ssvae import SSVAEConfig, save_ssvae, train_ssvae
+    from baselines.dataset import generate_dataset, load_dataset, sample_drop
+
+    cfg = ScenarioConfig.preset(args.preset)
+    out = Path(args.out or f"runs/ssvae_{args.preset}_{args.labels}labels_seed{args.seed}.pt")
+    labels = load_dataset(generate_dataset(cfg, args.labels, out.with_suffix(".labels.npz"), seed=args.seed, progress=sys.stderr.isatty()))
+    nets = [sample_drop(cfg, args.seed + 1_000_000, i) for i in range(2 * args.labels)]
+    unlabelled = {"gains": np.stack([n.gain_lin for n in nets]), "offered_load_bps": np.stack([n.offered_load_bps for n in nets]),
+                  "large_scale_db": np.stack([n.large_scale_db for n in nets])}
+    conf = SSVAEConfig(seed=args.seed, epochs=args.epochs)
+    model, hist = train_ssvae(cfg, labels, unlabelled, conf, progress=sys.stderr.isatty())
+    save_ssvae(out, model, cfg, conf, hist)
+    print(f"trained SS-VAE on {args.labels} MILP labels + {len(nets)} unlabelled drops in {hist['train_time_s']:.0f} s; saved {out}")
+    print(f"evaluate it: oran-gym evaluate ssvae:{out} --preset {args.preset}")
     return 0
 
 
@@ -172,8 +249,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise SystemExit(f"cannot import baselines: {exc}") from exc
     env = gym.make("ORANSlicing-v0", config=args.preset, action_mode=args.action_mode)
     try:
-        policy = make_policy(args.policy, env)
-    except ValueError as exc:
+        policy = _load_policy(args.policy, env)
+    except (ValueError, FileNotFoundError) as exc:
         print(f"oran-gym evaluate: {exc}", file=sys.stderr)
         return 2
     result = evaluate_policy(policy, env, n_episodes=args.episodes, seed=args.seed, progress=sys.stderr.isatty())
@@ -217,8 +294,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
     from baselines import POLICY_NAMES
 
-    p = sub.add_parser("evaluate", help="evaluate a baseline policy: summary table and per-TTI CSV")
-    p.add_argument("policy", help=f"one of {', '.join(POLICY_NAMES)}")
+    p = sub.add_parser("train", help="train a DQN (prb mode) or an SS-VAE and save it with its scenario")
+    p.add_argument("agent", choices=["dqn", "ssvae"])
+    p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
+    p.add_argument("--config", default="paper", choices=["paper", "tuned"], help="DQN configuration")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timesteps", type=int, default=None, help="DQN steps (default: the configuration's episodes x steps)")
+    p.add_argument("--eval-freq", type=int, default=None, help="DQN: log the gap to the oracle every N steps")
+    p.add_argument("--labels", type=int, default=2000, help="SS-VAE: MILP-labelled samples")
+    p.add_argument("--epochs", type=int, default=40, help="SS-VAE epochs")
+    p.add_argument("--out", default=None, help="output folder (DQN) or .pt file (SS-VAE)")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("evaluate", help="evaluate a policy: summary table and per-TTI CSV")
+    p.add_argument("policy", help=f"one of {', '.join(POLICY_NAMES)}, or dqn:FOLDER / ssvae:FILE.pt of a trained agent")
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--seed", type=int, default=0, help="episodes are seeded seed, seed + 1, ...")
@@ -237,7 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="run the benchmarks (results in benchmarks/results/)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="reduced sizes and seeds, a few minutes (the default)")
-    size.add_argument("--full", action="store_true", help="paper-scale runs (100 seeds)")
+    size.add_argument("--full", action="store_true", help="paper-scale runs (100 seeds, 3 training seeds, Fig. 6 sweep): hours")
+    p.add_argument("--only", action="append", choices=["env", "oracles", "agents", "figures"],
+                   help="run only these parts (repeatable); default: env, oracles, agents (--full adds figures)")
     p.set_defaults(func=cmd_bench)
     return ap
 

@@ -246,6 +246,14 @@ class ScenarioConfig:
             raise ValueError(f"unknown ScenarioConfig field(s): {msg}")
         return dataclasses.replace(self, **changes)
 
+    def diff(self, other: ScenarioConfig, ignore: tuple[str, ...] = ()) -> dict[str, tuple[Any, Any]]:
+        """Fields whose values differ, as `{name: (self's, other's)}`, leaving out `ignore`."""
+        return {
+            f.name: (getattr(self, f.name), getattr(other, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ignore and getattr(self, f.name) != getattr(other, f.name)
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict of every field (tuples become lists)."""
         out = dataclasses.asdict(self)

@@ -223,3 +223,25 @@ def test_ssvae_beats_random_against_the_oracle_and_round_trips(tiny_data, tmp_pa
         r1 = evaluate_policy(SSVAEPolicy(env, model), env, n_episodes=2, seed=5).per_tti["reward"]
         r2 = evaluate_policy(SSVAEPolicy(env, loaded), env, n_episodes=2, seed=5).per_tti["reward"]
         np.testing.assert_array_equal(r1, r2)
+
+
+@pytest.mark.slow
+def test_fig6_sweep_runs_end_to_end_at_toy_size(tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import reproduce_fig6
+
+    tiny = {"num_embb_ues": 2, "num_urllc_ues": 2, "num_prbs": 3}
+    points = [("6c", 2, tiny), ("6e", 30.0, {**tiny, "ru_max_power_dbm": 30.0})]
+    result = reproduce_fig6.run(progress=False, out_dir=tmp_path, points=points, labels=40, epochs=3, dqn_steps=150,
+                                eval_episodes=2, eval_ttis=2, dqn_configs=["paper"])
+    df = __import__("pandas").read_csv(tmp_path / "fig6.csv")
+    assert set(df["policy"]) == {"oracle", "ssvae", "slice_aware", "dqn_paper"} and len(df) == 8
+    oracle = df[df["policy"] == "oracle"].set_index("figure")["reward"]
+    for _, row in df.iterrows():  # the oracle's reward bounds every policy on the same TTIs
+        assert row["reward"] <= oracle[row["figure"]] + 1e-9
+    assert (tmp_path / "fig6.png").exists() and json.loads((tmp_path / "fig6.json").read_text())["points"] == 2
+    assert reproduce_fig6.summary_lines(result)[0].startswith("Fig. 6 sweep: 2 scenario points")

@@ -1,0 +1,214 @@
+"""Fig. 6c-6f of the O-RAN paper: aggregated throughput of the oracle, SS-VAE, DQN and the best heuristic.
+
+Run: `python benchmarks/reproduce_fig6.py [--quick]` (or `oran-gym bench --figures`). For every
+scenario point the SS-VAE is trained on MILP labels of that scenario and the DQN (paper
+configuration, and the tuned one when `agents/configs/dqn_tuned.json` exists) on its env; then
+every policy is scored on the same evaluation TTIs (fixed seeds, disjoint from training), with 95 %
+confidence intervals across evaluation episodes.
+
+* 6c: aggregated throughput vs UEs per service;
+* 6d: aggregated throughput vs UEs per service for several RU power limits;
+* 6e: per-slice weighted throughput vs RU power limit;
+* 6f: per-slice weighted throughput vs the slices' per-PRB power limit.
+
+Writes `benchmarks/results/fig6.csv`, `fig6.json` and `fig6.png`, and checks the paper's ordering
+(oracle > SS-VAE > DQN) at every point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:
+    from benchmarks.bench_env import RESULTS, machine_info
+    from benchmarks.reproduce_agents import unlabelled_drops
+except ImportError:  # pragma: no cover
+    from bench_env import RESULTS, machine_info
+    from reproduce_agents import unlabelled_drops
+
+
+def grid(quick: bool) -> list[tuple[str, float, dict[str, Any]]]:
+    """(figure, x value, scenario overrides) of every point."""
+    ues = [5, 10, 20] if quick else [5, 10, 15, 20, 25, 30, 35, 40]
+    points: list[tuple[str, float, dict[str, Any]]] = [("6c", n, {"num_embb_ues": n, "num_urllc_ues": n}) for n in ues]
+    for p_dbm in ([34.0] if quick else [34.0, 37.0, 43.0]):  # 40 dBm is 6c itself
+        for n in ([5, 10] if quick else [5, 10, 20, 30, 40]):
+            points.append((f"6d@{p_dbm:g}dBm", n, {"num_embb_ues": n, "num_urllc_ues": n, "ru_max_power_dbm": p_dbm}))
+    for p_dbm in ([30.0, 36.0] if quick else [28.0, 31.0, 34.0, 37.0, 40.0, 43.0]):
+        points.append(("6e", p_dbm, {"ru_max_power_dbm": p_dbm}))
+    for p_dbm in ([24.0, 27.0] if quick else [21.0, 24.0, 27.0, 30.0, 33.0]):
+        points.append(("6f", p_dbm, {"embb_max_prb_power_dbm": p_dbm, "urllc_max_prb_power_dbm": p_dbm}))
+    return points
+
+
+def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episodes: int, eval_ttis: int, work: Path,
+                progress: bool, dqn_configs: list[str] | None = None) -> list[dict[str, Any]]:
+    """Train SS-VAE and DQN for `cfg`; evaluate them, the oracle and the slice-aware heuristic."""
+    import gymnasium as gym
+    import torch
+
+    from agents.dqn import CONFIG_DIR, train_dqn
+    from agents.ssvae import SSVAEConfig, SSVAEPolicy, train_ssvae
+    from baselines import make_policy
+    from baselines.dataset import generate_dataset, load_dataset
+    from oran_gym.evaluation import evaluate_policy
+
+    torch.set_num_threads(1)
+    key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+    data = load_dataset(generate_dataset(cfg, labels, work / f"labels_{key}.npz", seed=0, progress=False))
+    model, _ = train_ssvae(cfg, data, unlabelled_drops(cfg, 7, 2 * labels), SSVAEConfig(epochs=epochs))
+    eval_cfg = cfg.replace(episode_length_tti=eval_ttis)
+    full_env = gym.make("ORANSlicing-v0", config=eval_cfg, action_mode="full")
+    prb_env = gym.make("ORANSlicing-v0", config=eval_cfg, action_mode="prb", invalid_action="idle")
+    policies: dict[str, tuple[Any, Any]] = {
+        "oracle": (make_policy("oracle", full_env), full_env),
+        "ssvae": (SSVAEPolicy(full_env, model), full_env),
+        "slice_aware": (make_policy("slice_aware", full_env), full_env),
+    }
+    if dqn_configs is None:
+        dqn_configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
+    for conf in dqn_configs:
+        dqn, _ = train_dqn(cfg, conf, seed=0, total_timesteps=dqn_steps if conf == "paper" else None, tensorboard=False)
+        policies[f"dqn_{conf}"] = (dqn, prb_env)
+    rows = []
+    for name, (policy, env) in policies.items():
+        res = evaluate_policy(policy, env, n_episodes=eval_episodes, seed=20_000, policy_name=name)
+        per_ep = res.per_tti.groupby("episode").mean(numeric_only=True)
+        embb_w = per_ep["embb_throughput_mbps"] * cfg.embb_weight
+        urllc_w = per_ep["urllc_throughput_mbps"] * cfg.urllc_weight
+        from scipy import stats
+
+        def ci(x):
+            return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
+
+        agg = per_ep["embb_throughput_mbps"] + per_ep["urllc_throughput_mbps"]
+        rows.append({
+            "policy": name,
+            "aggregated_throughput_mbps": float(agg.mean()), "aggregated_throughput_ci95": ci(agg),
+            "embb_weighted_mbps": float(embb_w.mean()), "embb_weighted_ci95": ci(embb_w),
+            "urllc_weighted_mbps": float(urllc_w.mean()), "urllc_weighted_ci95": ci(urllc_w),
+            "reward": float(per_ep["reward"].mean()), "reward_ci95": ci(per_ep["reward"]),
+            "qos_violations": float(per_ep["qos_violations"].mean()),
+        })
+    return rows
+
+
+def ordering(df: pd.DataFrame) -> pd.DataFrame:
+    """Per point: does oracle > SS-VAE > DQN (paper) hold in aggregated throughput and in reward?"""
+    out = []
+    for (fig, x), g in df.groupby(["figure", "x"], sort=False):
+        v = g.set_index("policy")
+        row = {"figure": fig, "x": x}
+        for metric in ("aggregated_throughput_mbps", "reward"):
+            o, s, d = v.loc["oracle", metric], v.loc["ssvae", metric], v.loc["dqn_paper", metric]
+            row[f"{metric}: oracle>ssvae>dqn"] = bool(o >= s > d)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def plot(df: pd.DataFrame, path: Path) -> None:
+    """Four panels like the paper's 6c-6f."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(17, 4), dpi=100)
+    axes = fig.subplots(1, 4)
+    styles = {"oracle": ("k", "o"), "ssvae": ("C0", "s"), "dqn_paper": ("C3", "^"), "dqn_tuned": ("C1", "v"), "slice_aware": ("C2", "d")}
+    c = df[df["figure"] == "6c"]
+    for name, g in c.groupby("policy", sort=False):
+        colour, marker = styles.get(name, ("C7", "."))
+        axes[0].errorbar(g["x"], g["aggregated_throughput_mbps"], yerr=g["aggregated_throughput_ci95"], color=colour, marker=marker,
+                         label=name)
+    axes[0].set(xlabel="UEs per service", ylabel="aggregated throughput (Mbit/s)", title="6c")
+    for k, (fig_name, g) in enumerate(df[df["figure"].str.startswith("6d") | (df["figure"] == "6c")].groupby("figure", sort=False)):
+        label = "40dBm" if fig_name == "6c" else fig_name.split("@")[1]
+        for name, ls in (("oracle", "-"), ("ssvae", "--")):
+            h = g[g["policy"] == name]
+            axes[1].plot(h["x"], h["aggregated_throughput_mbps"], ls=ls, marker="o", color=f"C{k}", label=f"{name}, P_RU {label}")
+    axes[1].set(xlabel="UEs per service", ylabel="aggregated throughput (Mbit/s)", title="6d")
+    for ax, fig_name, xlabel in ((axes[2], "6e", "RU power limit (dBm)"), (axes[3], "6f", "per-PRB slice power limit (dBm)")):
+        d = df[df["figure"] == fig_name]
+        for name, g in d.groupby("policy", sort=False):
+            colour, marker = styles.get(name, ("C7", "."))
+            ax.errorbar(g["x"], g["embb_weighted_mbps"], yerr=g["embb_weighted_ci95"], color=colour, marker=marker, label=f"{name} eMBB")
+            ax.plot(g["x"], g["urllc_weighted_mbps"], color=colour, marker=marker, ls=":", alpha=0.6, label=f"{name} URLLC")
+        ax.set(xlabel=xlabel, ylabel="weighted throughput (Mbit/s)", title=fig_name)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, points: list | None = None,
+        labels: int | None = None, epochs: int = 40, dqn_steps: int | None = None, eval_episodes: int | None = None,
+        eval_ttis: int | None = None, dqn_configs: list[str] | None = None) -> dict[str, Any]:
+    """Run the sweep; parameters override the quick/full sizes (the tests shrink them)."""
+    from tqdm import tqdm
+
+    from oran_gym import ScenarioConfig
+
+    out_dir = out_dir or RESULTS
+    work = out_dir / ".work_fig6"
+    work.mkdir(parents=True, exist_ok=True)
+    points = points or grid(quick)
+    labels = labels or (300 if quick else 2000)
+    eval_episodes = eval_episodes or (5 if quick else 10)
+    eval_ttis = eval_ttis or (3 if quick else 10)
+    base = ScenarioConfig.preset("paper")
+    rows = []
+    t0 = time.perf_counter()
+    for fig_name, x, overrides in tqdm(points, desc="Fig. 6 points", disable=not progress):
+        cfg = base.replace(**overrides)
+        for r in score_point(cfg, labels, epochs, dqn_steps, eval_episodes, eval_ttis, work, progress, dqn_configs):
+            rows.append({"figure": fig_name, "x": x, **overrides, **r})
+    df = pd.DataFrame(rows)
+    order = ordering(df)
+    df.to_csv(out_dir / "fig6.csv", index=False)
+    order.to_csv(out_dir / "fig6_ordering.csv", index=False)
+    plot(df, out_dir / "fig6.png")
+    result = {
+        "command": "oran-gym bench --figures" + (" --quick" if quick else " --full"),
+        "machine": machine_info(), "wall_s": time.perf_counter() - t0,
+        "labels_per_point": labels, "ssvae_epochs": epochs, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
+        "points": len(points),
+        "ordering_holds_throughput": f"{int(order.iloc[:, 2].sum())}/{len(order)}",
+        "ordering_holds_reward": f"{int(order.iloc[:, 3].sum())}/{len(order)}",
+        "rows": df.to_dict(orient="records"),
+    }
+    (out_dir / "fig6.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+    return result
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    """Human-readable lines."""
+    df = pd.DataFrame(result["rows"])
+    lines = [f"Fig. 6 sweep: {result['points']} scenario points, {result['labels_per_point']} labels each, "
+             f"{result['eval_episodes']} x {result['eval_ttis']} evaluation TTIs; paper ordering oracle > SS-VAE > DQN holds at "
+             f"{result['ordering_holds_throughput']} points in aggregated throughput and {result['ordering_holds_reward']} in reward"]
+    c = df[df["figure"] == "6c"].pivot_table(index="x", columns="policy", values="aggregated_throughput_mbps")
+    lines.append("6c aggregated throughput (Mbit/s) vs UEs per service:\n" + c.round(2).to_string())
+    return lines
+
+
+def main() -> None:
+    """Command-line entry."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    print("\n".join(summary_lines(run(quick=args.quick))))
+
+
+if __name__ == "__main__":
+    main()
