@@ -107,8 +107,9 @@ def evaluate_policy(
 ) -> EvaluationResult:
     """Run `policy` on `env` for `n_episodes` episodes seeded `seed, seed + 1, ...`.
 
-    Works in both action modes. In the prb mode a TTI's row is written on its last PRB step (its
-    reward is the sum of the TTI's step rewards); in the full mode every step is a TTI.
+    Works in both action modes. In the prb mode a TTI's row is written on its last PRB step; in the
+    full mode every step is a TTI. `reward` is the TTI reward of eq. (22) (from
+    `info["reward_terms"]`) in both modes, whatever the env's `reward_mode`.
     `decision_time_ms` is the policy's own time per TTI (summed over a TTI's prb steps); it is
     wall-clock and so is the only column that differs between identical runs.
     """
@@ -127,7 +128,7 @@ def evaluate_policy(
         if hasattr(policy, "reset"):
             policy.reset()
         state, start = None, np.ones(1, dtype=bool)
-        tti_reward, decision_s, done = 0.0, 0.0, False
+        decision_s, done = 0.0, False
         while not done:
             t0 = time.perf_counter()
             action, state = policy.predict(obs, state=state, episode_start=start, deterministic=deterministic)
@@ -137,13 +138,12 @@ def evaluate_policy(
             if unwrapped.action_mode == "prb":
                 action = action.reshape(-1)[0] if action.size == 1 else action
             tti = unwrapped.tti
-            obs, reward, terminated, truncated, info = env.step(action)
-            tti_reward += reward
+            obs, _, terminated, truncated, info = env.step(action)
             done = terminated or truncated
-            if unwrapped.action_mode == "full" or unwrapped.cursor == 0:
+            if info["tti_complete"]:
                 row = {"policy": name, "episode": ep, "seed": seed + ep, "tti": tti}
-                row.update(_tti_row(info, ue_slice, tti_reward, decision_s))
+                row.update(_tti_row(info, ue_slice, float(sum(info["reward_terms"].values())), decision_s))
                 rows.append(row)
-                tti_reward, decision_s = 0.0, 0.0
+                decision_s = 0.0
     per_tti = pd.DataFrame(rows)
     return EvaluationResult(per_tti, summarise(per_tti))

@@ -123,7 +123,7 @@ def test_pickle_round_trip_continues_identically():
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_prb_marginal_rewards_sum_to_the_tti_reward(preset):
+def test_prb_marginal_rewards_sum_to_the_tti_reward_minus_the_empty_allocations(preset):
     env = gym.make("ORANSlicing-v0", config=preset)
     u = env.unwrapped
     env.reset(seed=1)
@@ -136,7 +136,8 @@ def test_prb_marginal_rewards_sum_to_the_tti_reward(preset):
             total += r
         assert np.all(u.allocation.owner == -1)  # the next TTI has started: empty
         metrics = evaluate_allocation(u.config, gains, u.last_tti_allocation, load)
-        assert total == pytest.approx(metrics.reward, rel=1e-9, abs=1e-9)
+        empty = evaluate_allocation(u.config, gains, oran_gym.Allocation.empty(u.config), load)
+        assert total == pytest.approx(metrics.reward - empty.reward, rel=1e-9, abs=1e-9)
         assert info["objective"] == pytest.approx(metrics.objective, rel=1e-12)
         np.testing.assert_allclose(info["ue_rate_bps"], metrics.ue_rate_bps, rtol=1e-12)
 
@@ -150,7 +151,12 @@ def test_tti_reward_mode_matches_marginal_sum():
         rs = [env.step(masked_random_action(env, rng))[1] for _ in range(3 * env.unwrapped.config.prbs_per_tti)]
         rewards[mode] = np.array(rs).reshape(3, -1)
     assert np.all(rewards["tti"][:, :-1] == 0.0)
-    np.testing.assert_allclose(rewards["tti"][:, -1], rewards["marginal"].sum(axis=1), rtol=1e-9)
+    # tiny: 4 UEs, all with a positive load, so the empty allocation's reward is -5 x (4 + 4)
+    np.testing.assert_allclose(rewards["tti"][:, -1], rewards["marginal"].sum(axis=1) - 40.0, rtol=1e-9)
+    # an idle step changes nothing
+    env = gym.make("ORANSlicing-v0", config="tiny")
+    env.reset(seed=0)
+    assert env.step(0)[1] == 0.0
 
 
 def test_full_mode_reward_and_info_match_evaluate_allocation():

@@ -95,9 +95,11 @@ class ORANSlicingEnv(gym.Env):
     where violations count every UE below its offered load (14), every UE over its delay budget
     (16), every projected RU and every association conflict. With `reward_mode="marginal"`
     (default) each prb-mode step gets the change of that reward evaluated on the TTI's partial
-    allocation (the first step of a TTI starts from 0), so the rewards of a TTI sum to its TTI
-    reward. With `"tti"` the whole TTI reward comes on the TTI's last step. The full mode always
-    returns the TTI reward.
+    allocation, starting from the empty allocation: the rewards of a TTI sum to its TTI reward
+    minus the empty allocation's reward, an offset no action changes (so optimal policies are
+    those of the TTI reward), while no step carries the action-independent penalty of the UEs
+    not yet served. With `"tti"` the whole TTI reward comes on the TTI's last step. The full mode
+    always returns the TTI reward.
 
     ## Info
 
@@ -311,7 +313,10 @@ class ORANSlicingEnv(gym.Env):
         self._owner.fill(-1)
         self._power_w.fill(0.0)
         self._assoc.fill(-1)
-        self._tti_reward_so_far = 0.0
+        # reward of the empty allocation: every UE misses its delay budget (no rate) and every UE
+        # with a positive offered load misses its rate; the prb steps' rewards start from here
+        empty_violations = self.config.num_ues + int(np.count_nonzero(net.offered_load_bps > 0))
+        self._tti_reward_so_far = -float(self._params[THETA_C]) * empty_violations + float(self._params[THETA_BIAS])
         self._gain_norm, self._wideband_norm, self._offered_norm = kernels.tti_observation_features(
             net.observed_gain_db, net.offered_load_bps, self._params
         )
