@@ -108,6 +108,11 @@ class ScenarioConfig:
     """Mean eMBB packet arrival rate *(choice: 1 Mbit/s per UE)*."""
     embb_load_window_s: float = 0.1
     """Sliding window over which eMBB arrivals set the offered load *(choice)*."""
+    traffic_trace: str | None = None
+    """Trace-driven demand: None (off), "synthetic", or the operator-KPI dataset folder; every UE's
+    offered load is scaled by the internet KPI / its mean, time-shifted per UE *(choice)*."""
+    trace_ttis_per_sample: int = 1
+    """TTIs per trace sample when `traffic_trace` is set (one TTI per 5-minute sample by default)."""
 
     # --- delay ------------------------------------------------------------------------------
     fronthaul_length_m: float = 1000.0
@@ -306,6 +311,7 @@ _RULES: dict[str, tuple[type, tuple[str, Any]]] = {
     "backhaul_length_m": (float, _NONNEG),
     "fibre_speed_mps": (float, _POS),
     "tti_duration_s": (float, _POS),
+    "trace_ttis_per_sample": (int, _POS_INT),
     "episode_length_tti": (int, _POS_INT),
     "rate_scale_bps": (float, _POS),
     "reward_theta_rate": (float, _ANY),
@@ -316,6 +322,12 @@ _RULES: dict[str, tuple[type, tuple[str, Any]]] = {
 
 def _validate_field(name: str, value: Any) -> None:
     """Raise ValueError/TypeError naming the field, the value and what is allowed."""
+    if name == "traffic_trace":
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise ValueError(
+                f"ScenarioConfig.traffic_trace must be None, 'synthetic' or the path of the operator-KPI dataset folder (got {value!r})"
+            )
+        return
     if name == "fading_rho":
         if value is None:
             return

@@ -176,6 +176,10 @@ class ORANSlicingEnv(gym.Env):
         if overrides:
             cfg = cfg.replace(**overrides)
         self.config = cfg
+        if cfg.traffic_trace is not None:
+            from oran_gym.data import load_trace
+
+            load_trace(cfg.traffic_trace)  # fail here, with the path in the message, not at reset
         self.action_mode = _choice("action_mode", action_mode, ACTION_MODES)
         self.obs_mode = _choice("obs_mode", obs_mode, OBS_MODES)
         self.reward_mode = _choice("reward_mode", reward_mode, REWARD_MODES)
@@ -246,6 +250,23 @@ class ORANSlicingEnv(gym.Env):
         return self._require_reset().ue_pos_m.copy()
 
     @property
+    def trace_index(self) -> np.ndarray | None:
+        """Each UE's current index into the traffic trace `[U]` (None without a trace)."""
+        net = self._require_reset()
+        return None if net.trace is None else net.trace_index()
+
+    @property
+    def trace(self) -> np.ndarray | None:
+        """The KPI trace `[T, 4]` driving demand (internet, sessions, vpn, downstream), or None."""
+        return self._require_reset().trace
+
+    @property
+    def last_tti_info(self) -> dict[str, Any] | None:
+        """The `info` of the step that completed the last TTI (None before any)."""
+        self._require_reset()
+        return self._last_complete_info
+
+    @property
     def allocation(self) -> Allocation:
         """The TTI's allocation so far (prb mode) or the last TTI's allocation (full mode)."""
         self._require_reset()
@@ -293,6 +314,7 @@ class ORANSlicingEnv(gym.Env):
         self._prev_qos = np.zeros(cfg.num_ues, dtype=bool)
         self._prev_assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
         self._last_tti_alloc = None
+        self._last_complete_info = None
         self._begin_tti()
         info = self._make_info(empty, tti=0, tti_complete=False)
         self._last_info = info
@@ -426,6 +448,7 @@ class ORANSlicingEnv(gym.Env):
             reward = tti_reward if last else 0.0
         truncated = False
         if last:
+            self._last_complete_info = info
             self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
             self._tti += 1
             truncated = self._tti >= self.config.episode_length_tti
@@ -477,6 +500,7 @@ class ORANSlicingEnv(gym.Env):
         self._prev_qos = metrics.qos_satisfied
         self._prev_assoc = assoc.copy()
         self._last_tti_alloc = Allocation(assoc.copy(), owner.copy(), metrics.power_w.copy())
+        self._last_complete_info = info
         self._tti += 1
         truncated = self._tti >= cfg.episode_length_tti
         net.advance(self.np_random)

@@ -44,6 +44,8 @@ class NetworkState:
     window_packets: np.ndarray  # [U_embb] running sum of embb_window over its TTIs (exact integers)
     offered_load_bps: np.ndarray  # [U]
     rho: float
+    trace: np.ndarray | None = None  # [T, 4] KPI trace; column 0 (internet) scales the loads
+    trace_shift: np.ndarray | None = None  # [U] per-UE offset into the trace, in samples
     tti: int = 0
 
     @classmethod
@@ -64,6 +66,12 @@ class NetworkState:
         window_len = max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
         lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
         window = rng.poisson(lam, size=(cfg.num_embb_ues, window_len)).astype(np.int64)
+        trace = shift = None
+        if cfg.traffic_trace is not None:
+            from oran_gym.data import load_trace  # pandas only when a trace is used
+
+            trace = load_trace(cfg.traffic_trace)
+            shift = rng.integers(0, trace.shape[0], size=num_ues)
         state = cls(
             cfg=cfg,
             ue_slice=ue_slices(cfg),
@@ -81,6 +89,8 @@ class NetworkState:
             window_packets=window.sum(axis=1),
             offered_load_bps=np.zeros(num_ues),
             rho=float(rho),
+            trace=trace,
+            trace_shift=shift,
         )
         state._refresh_large_scale()
         state._refresh_gains(rng)
@@ -125,4 +135,15 @@ class NetworkState:
         window_s = self.embb_window.shape[1] * cfg.tti_duration_s
         load[: cfg.num_embb_ues] = self.window_packets * (8.0 * cfg.embb_packet_bytes / window_s)
         load[cfg.num_embb_ues :] = 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s
+        if self.trace is not None:
+            load *= self.trace_factor()
         self.offered_load_bps = load
+
+    def trace_index(self) -> np.ndarray:
+        """Index into the trace of each UE at the current TTI, `[U]`."""
+        step = self.tti // self.cfg.trace_ttis_per_sample
+        return (self.trace_shift + step) % self.trace.shape[0]
+
+    def trace_factor(self) -> np.ndarray:
+        """Each UE's demand multiplier: internet KPI at its trace index over the trace's mean, `[U]`."""
+        return self.trace[self.trace_index(), 0] / self.trace[:, 0].mean()

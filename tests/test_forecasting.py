@@ -1,0 +1,256 @@
+"""Loaders, forecasting models and pipelines (real data at reduced size), metrics, the forecast wrapper."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import oran_gym  # noqa: F401
+from agents.forecasting import (
+    BiLSTMForecaster,
+    CNNBiLSTMRegressor,
+    KPIForecasterBundle,
+    QoSRegressorBundle,
+    chronological_split,
+    fit_torch_regressor,
+    make_windows,
+    predict,
+    preprocess_qos,
+    run_kpi_pipeline,
+    run_qos_pipeline,
+    tune_cnn_bilstm,
+)
+from baselines.forecasting import allocation_metrics, allocation_summary, regression_metrics, static_provisioning, table1_regressors
+from oran_gym.data import (
+    data_dir,
+    load_operator_kpis,
+    load_qos5g,
+    load_trace,
+    synthetic_operator_kpis,
+    synthetic_qos5g,
+    write_operator_kpis,
+)
+from oran_gym.wrappers import ForecastObservation
+
+pytestmark = pytest.mark.requires_torch
+DATA = data_dir()
+KPI_DIR = DATA / "operator_kpis" / "network_operator_KPIs_time_series_dataset" if DATA else None
+needs_data = pytest.mark.skipif(DATA is None or not (DATA / "qos5g" / "qos5g.csv").exists(), reason="real data not found")
+
+HEADER = "Timestamp,User_ID,Application_Type,Signal_Strength,Latency,Required_Bandwidth,Allocated_Bandwidth,Resource_Allocation\n"
+
+
+def write_csv(tmp_path, rows):
+    p = tmp_path / "q.csv"
+    p.write_text(HEADER + "".join(r + "\r\n" for r in rows))
+    return p
+
+
+def test_qos_parser_units(tmp_path):
+    p = write_csv(tmp_path, ["9/3/2023 10:00,User_1,Video_Call,-75 dBm,30 ms,10 Mbps,1.5 Mbps,70%",
+                             "9/3/2023 10:01,User_2,Voice_Call,-80 dBm,0 ms,100 Kbps,120 Kbps,80%"])
+    df = load_qos5g(p)
+    assert df["Required_Bandwidth"].tolist() == [10000.0, 100.0]
+    assert df["Allocated_Bandwidth"].tolist() == [1500.0, 120.0]
+    assert df["Signal_Strength"].tolist() == [-75.0, -80.0] and df["Latency"].tolist() == [30.0, 0.0]
+    assert df["Resource_Allocation"].tolist() == [70.0, 80.0]
+
+
+@pytest.mark.parametrize("row, match", [
+    ("9/3/2023 10:00,User_1,Video_Call,-75 dB,30 ms,10 Mbps,15 Mbps,70%", r"line 2, column 'Signal_Strength': cannot parse '-75 dB'"),
+    ("9/3/2023 10:00,User_1,Video_Call,-75 dBm,30 ms,10 Gbps,15 Mbps,70%", r"line 2, column 'Required_Bandwidth'.*'10 Gbps'"),
+    ("9/3/2023 10:00,User_1,Video_Call,-75 dBm,thirty,10 Mbps,15 Mbps,70%", r"line 2, column 'Latency'"),
+    ("9/3/2023 10:00,User_1,Video_Call,-75 dBm,30 ms,10 Mbps,15 Mbps", r"line 2: 7 fields, expected 8"),
+    ("9/3/2023 10:00,User_1,Video_Call,-75 dBm,30 ms,10 Mbps,15 Mbps,seventy", r"line 2, column 'Resource_Allocation'"),
+])
+def test_qos_parser_rejects_bad_rows_with_line_and_column(tmp_path, row, match):
+    with pytest.raises(ValueError, match=match):
+        load_qos5g(write_csv(tmp_path, [row]))
+
+
+@needs_data
+def test_real_files_load():
+    q = load_qos5g(DATA / "qos5g" / "qos5g.csv")
+    assert q.shape == (400, 8) and q["Application_Type"].nunique() == 11
+    assert q["Signal_Strength"].between(-123, -40).all() and set(q["Resource_Allocation"]) <= set(range(50, 95, 5))
+    k = load_operator_kpis(KPI_DIR)
+    assert k.shape[0] == 10_738 and list(k.columns[:4]) == ["internet", "sessions", "vpn", "downstream"]
+    assert k["internet_missing"].sum() == 26 and k["sessions_missing"].sum() == 90
+    assert not k[["internet", "sessions", "vpn", "downstream"]].isna().any().any()
+    raw = load_operator_kpis(KPI_DIR, fill_missing="keep")
+    assert (raw["internet"] == 0).sum() == 26
+    assert load_operator_kpis(KPI_DIR, fill_missing="nan")["sessions"].isna().sum() == 90
+
+
+def test_kpi_loader_on_synthetic_folder_and_missing_interpolation(tmp_path):
+    df = synthetic_operator_kpis(days=2, seed=1, missing_fraction=0.02)
+    folder = write_operator_kpis(df, tmp_path / "kpis")
+    k = load_operator_kpis(folder)
+    holes = df["internet"] == 0
+    assert holes.sum() > 0 and k["internet_missing"].sum() == holes.sum()
+    # linear interpolation in time between the neighbours of an isolated hole
+    i = np.flatnonzero(holes.values & ~np.roll(holes.values, 1) & ~np.roll(holes.values, -1))
+    i = i[(i > 0) & (i < len(df) - 1)][0]
+    assert k["internet"].iloc[i] == pytest.approx((df["internet"].iloc[i - 1] + df["internet"].iloc[i + 1]) / 2)
+    (folder / "data_series" / "s11.txt").unlink()
+    assert "sessions" not in load_operator_kpis(folder)  # reads whichever series are present
+    with pytest.raises(FileNotFoundError, match="data_series_info.txt not found"):
+        load_operator_kpis(tmp_path)
+
+
+def test_windows_and_split_have_no_look_ahead():
+    values = np.arange(30, dtype=float)[:, None] * np.ones((1, 2))
+    x, y, idx = make_windows(values, values[:, 0], window=5)
+    assert x.shape == (25, 5, 2) and np.all(x[:, -1, 0] < y) and np.all(y == idx)
+    assert np.all(x[:, -1, 0] + 1 == y)  # the target is the very next step
+    tr, va, te = chronological_split(100)
+    assert (tr.stop, va.stop, te.stop) == (64, 80, 100) and tr.stop <= va.start and va.stop <= te.start
+
+
+def test_metric_functions_match_sklearn():
+    from sklearn import metrics as m
+
+    rng = np.random.default_rng(0)
+    y, p = rng.uniform(0.1, 1, 50), rng.uniform(0.1, 1, 50)
+    r = regression_metrics(y, p)
+    assert r["MAE"] == pytest.approx(m.mean_absolute_error(y, p)) and r["RMSE"] == pytest.approx(np.sqrt(m.mean_squared_error(y, p)))
+    assert r["MSLE"] == pytest.approx(m.mean_squared_log_error(y, p)) and r["MAPE"] == pytest.approx(m.mean_absolute_percentage_error(y, p))
+    assert r["R2"] == pytest.approx(m.r2_score(y, p)) and r["EVS"] == pytest.approx(m.explained_variance_score(y, p))
+
+
+def test_allocation_metrics_hand_computed():
+    a = allocation_metrics(np.array([50.0, 100.0, 150.0]), np.array([100.0, 100.0, 100.0]))
+    assert a["efficiency"].tolist() == [0.5, 1.0, 1.0]
+    assert a["wastage"].tolist() == [0.5, 0.0, 0.0]
+    assert a["utilisation"].tolist() == [0.5, 1.0, 1.5]
+    assert a["over_provisioning"].tolist() == [50.0, 0.0, 0.0]
+    assert a["sla_met"].tolist() == [True, True, False]
+    s = allocation_summary(a)
+    assert s["sla_compliance"] == pytest.approx(2 / 3) and s["efficiency_median"] == 1.0
+    assert static_provisioning(np.array([1.0, 2.0, 3.0]), "mu+2sigma") == pytest.approx(2 + 2 * np.sqrt(2 / 3))
+    assert static_provisioning(np.arange(101.0), "p95") == 95.0
+    with pytest.raises(ValueError, match=r"allocated\[1\] = 0.0"):
+        allocation_metrics(np.ones(2), np.array([1.0, 0.0]))
+
+
+def test_model_shapes():
+    x = torch.zeros(7, 10, 4)
+    assert BiLSTMForecaster(4).eval()(x).shape == (7,)
+    assert CNNBiLSTMRegressor(5).eval()(torch.zeros(7, 5)).shape == (7,)
+    assert len(table1_regressors()) == 10
+
+
+def test_tiny_bilstm_overfits_a_small_series():
+    t = np.arange(400)
+    series = 0.5 + 0.4 * np.sin(2 * np.pi * t / 24)
+    x, y, _ = make_windows(np.column_stack([series, series]), series, 10)
+    model = BiLSTMForecaster(2, units=(16, 8), dropout=0.0, dense=16)
+    hist = fit_torch_regressor(model, x, y, x[:50], y[:50], epochs=60, batch_size=32, lr=1e-2, patience=60, seed=0)
+    mse = float(np.mean((predict(model, x.astype(np.float32)) - y) ** 2))
+    assert mse < 0.01 * y.var() + 1e-4 and hist["train"][-1] < hist["train"][0] / 10
+
+
+def test_kpi_pipeline_on_synthetic_data_and_bundle_round_trip(tmp_path):
+    df = synthetic_operator_kpis(days=3, seed=0)
+    df = df.mask(df == 0).interpolate(limit_direction="both")
+    r = run_kpi_pipeline(df, epochs=2, units=(8, 8, 4), batch_size=64)
+    t = r["table"].set_index("method")
+    assert list(t.index) == ["bilstm", "mu+2sigma", "p95"] and (t["sla_compliance"].loc[["mu+2sigma", "p95"]] > 0.85).all()
+    b = r["bundle"]
+    path = b.save(tmp_path / "kpi.pt")
+    b2 = KPIForecasterBundle.load(path)
+    w = df[["internet", "sessions", "vpn", "downstream"]].to_numpy()[None, :10]
+    np.testing.assert_allclose(b.predict_next(w), b2.predict_next(w), rtol=1e-6)
+
+
+@needs_data
+def test_pipelines_end_to_end_on_the_real_files_at_reduced_size():
+    k = load_operator_kpis(KPI_DIR)
+    r = run_kpi_pipeline(k, epochs=1, units=(16, 16, 8), max_samples=2000, batch_size=64)
+    t = r["table"].set_index("method")
+    assert t.loc["mu+2sigma", "over_provisioning_mean"] > t.loc["p95", "over_provisioning_mean"] > 0
+    q = load_qos5g(DATA / "qos5g" / "qos5g.csv")
+    x, y, info = preprocess_qos(q)
+    assert info["outliers_removed"] > 0 and x.min() >= 0 and x.max() <= 1 and info["duplicate_feature_rows"] > 0
+    res = run_qos_pipeline(q, folds=3, epochs=2, models=["HGBR", "Ridge", "CNN-BiLSTM"], cnn_params={"n_units": 16, "num_layers": 1})
+    s = res["summary"]
+    assert set(s.index) == {"HGBR", "Ridge", "CNN-BiLSTM"} and s.loc["HGBR", "R2_mean"] > s.loc["Ridge", "R2_mean"]
+    grouped = run_qos_pipeline(q, folds=3, grouped=True, models=["HGBR"])
+    assert grouped["split"].startswith("GroupKFold")
+
+
+def test_grouped_split_keeps_duplicates_together():
+    from sklearn.model_selection import GroupKFold
+
+    df = synthetic_qos5g(200, seed=3)
+    df = pd.concat([df, df.iloc[:30]], ignore_index=True)  # duplicate feature rows
+    x, y, info = preprocess_qos(df)
+    feats = pd.DataFrame(x).round(12).astype(str).agg("|".join, axis=1)
+    for tr, te in GroupKFold(5).split(x, y, info["groups"]):
+        assert not set(feats.iloc[tr]) & set(feats.iloc[te])
+
+
+def test_optuna_search_for_cnn_bilstm_resumes(tmp_path):
+    df = synthetic_qos5g(80, seed=0)
+    storage = f"sqlite:///{tmp_path / 'q.db'}"
+    s = tune_cnn_bilstm(df, n_trials=2, storage=storage, epochs=2, patience=2)
+    s = tune_cnn_bilstm(df, n_trials=3, storage=storage, epochs=2, patience=2)
+    assert len(s.trials) == 3 and {"n_units", "optimizer", "kernel_size"} <= set(s.trials[0].params)
+
+
+@pytest.fixture(scope="module")
+def predictors():
+    df = synthetic_operator_kpis(days=2, seed=0)
+    df = df.mask(df == 0).interpolate(limit_direction="both")
+    kpi = run_kpi_pipeline(df, epochs=1, units=(8, 8, 4), batch_size=64)["bundle"]
+    q = synthetic_qos5g(120, seed=0)
+    q.loc[0, "Application_Type"], q.loc[1, "Application_Type"] = "Streaming", "Emergency_Service"
+    qos = QoSRegressorBundle.fit(q, epochs=2, params={"n_units": 16, "num_layers": 1, "batch_size": 32})
+    return kpi, qos
+
+
+@pytest.mark.parametrize("action_mode", ["prb", "full"])
+def test_forecast_wrapper_spaces_checkers_and_determinism(predictors, action_mode):
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check
+
+    kpi, qos = predictors
+    env = ForecastObservation(gym.make("ORANSlicing-v0", config="tiny", traffic_trace="synthetic", action_mode=action_mode), kpi, qos)
+    assert env.observation_space.shape[0] == env.env.observation_space.shape[0] + 2 + 4
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sb3_check(env, warn=True)
+        check_env(env, skip_render_check=True)
+    # allow-list: Gymnasium's checker always notes that it was given a wrapper, nothing else may warn
+    unexpected = [str(w.message) for w in caught if "is different from the unwrapped version" not in str(w.message)]
+    assert not unexpected, unexpected
+    rollouts = []
+    for _ in range(2):
+        obs, _ = env.reset(seed=4)
+        seq = [obs]
+        for _ in range(7):
+            a = env.action_space.sample() * 0 if action_mode == "full" else 0
+            obs, *_ = env.step(a)
+            assert env.observation_space.contains(obs) and np.all(np.isfinite(obs))
+            seq.append(obs)
+        rollouts.append(np.array(seq))
+    np.testing.assert_array_equal(*rollouts)
+    assert rollouts[0][:, -6:].std(axis=0).max() > 0  # the forecast features move with the trace
+
+
+def test_forecast_wrapper_errors_and_trace_validation(predictors):
+    kpi, qos = predictors
+    with pytest.raises(ValueError, match="trace-driven scenario"):
+        ForecastObservation(gym.make("ORANSlicing-v0", config="tiny"), kpi, None)
+    with pytest.raises(ValueError, match="needs a kpi_forecaster, a qos_regressor or both"):
+        ForecastObservation(gym.make("ORANSlicing-v0", config="tiny"))
+    with pytest.raises(FileNotFoundError, match="/nowhere"):
+        gym.make("ORANSlicing-v0", traffic_trace="/nowhere")
+    assert load_trace("synthetic").shape[1] == 4
+    with pytest.raises(ValueError, match="unknown Application_Type 'Holograms'"):
+        qos.predict_share_pct(["Holograms"], -80.0, 10.0, 100.0, 100.0)
