@@ -131,7 +131,7 @@ def run(quick: bool = False, out_path: Path | None = None, progress: bool = True
 
     duration = 3.0 if quick else 15.0
     steps = tqdm(total=2, desc="env speed", disable=not progress)
-    result: dict[str, Any] = {"command": "oran-gym bench" + (" --quick" if quick else ""), "machine": machine_info()}
+    result: dict[str, Any] = {"command": "oran-gym bench" + (" --quick" if quick else " --full"), "machine": machine_info()}
     result["env_steps"] = bench_env_steps(duration)
     steps.update()
     result["evaluate_allocation_paper"] = bench_evaluate(duration / 3)

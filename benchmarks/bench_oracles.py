@@ -19,6 +19,8 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 
+from oran_gym.evaluation import ci95_half_width
+
 import oran_gym  # noqa: F401
 from baselines import HEURISTICS, ExhaustiveSearchOracle, MILPOracle, make_policy, num_candidates
 from oran_gym import ScenarioConfig, evaluate_allocation
@@ -28,13 +30,6 @@ try:  # run as a script or as part of the benchmarks package
     from benchmarks.bench_env import RESULTS, machine_info
 except ImportError:  # pragma: no cover
     from bench_env import RESULTS, machine_info
-
-
-def _ci95(x: np.ndarray) -> float:
-    from scipy import stats
-
-    x = np.asarray(x, dtype=float)
-    return float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
 
 
 def oracle_timing(quick: bool, progress: bool) -> pd.DataFrame:
@@ -132,8 +127,8 @@ def gap_summary(df: pd.DataFrame) -> pd.DataFrame:
         out.append({
             "policy": name,
             "mean_reward": g["reward"].mean(),
-            "reward_gap_pct": g["reward_gap_pct"].mean(), "reward_gap_pct_ci95": _ci95(g["reward_gap_pct"]),
-            "throughput_gap_pct": g["throughput_gap_pct"].mean(), "throughput_gap_pct_ci95": _ci95(g["throughput_gap_pct"]),
+            "reward_gap_pct": g["reward_gap_pct"].mean(), "reward_gap_pct_ci95": ci95_half_width(g["reward_gap_pct"]),
+            "throughput_gap_pct": g["throughput_gap_pct"].mean(), "throughput_gap_pct_ci95": ci95_half_width(g["throughput_gap_pct"]),
             "mean_qos_violations": g["qos_violations"].mean(),
             "ttis": len(g),
         })

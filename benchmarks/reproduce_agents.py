@@ -20,17 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oran_gym.evaluation import ci95_half_width
+
 try:
     from benchmarks.bench_env import RESULTS, machine_info
 except ImportError:  # pragma: no cover
     from bench_env import RESULTS, machine_info
-
-
-def _ci95(x) -> float:
-    from scipy import stats
-
-    x = np.asarray(x, dtype=float)
-    return float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
 
 
 def unlabelled_drops(cfg, seed: int, n: int) -> dict[str, np.ndarray]:
@@ -140,7 +135,7 @@ def summarise(per_run: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         for m in metrics:
             row[m] = g[m].mean()
-            row[f"{m}_ci95"] = _ci95(g[m])
+            row[f"{m}_ci95"] = ci95_half_width(g[m])
         row["runs"] = len(g)
         out.append(row)
     return pd.DataFrame(out)

@@ -59,6 +59,7 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
     from agents.ssvae import SSVAEConfig, SSVAEPolicy, train_ssvae
     from baselines import make_policy
     from baselines.dataset import generate_dataset, load_dataset
+    from oran_gym.evaluation import ci95_half_width as ci
     from oran_gym.evaluation import evaluate_policy
 
     torch.set_num_threads(1)
@@ -84,11 +85,6 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
         per_ep = res.per_tti.groupby("episode").mean(numeric_only=True)
         embb_w = per_ep["embb_throughput_mbps"] * cfg.embb_weight
         urllc_w = per_ep["urllc_throughput_mbps"] * cfg.urllc_weight
-        from scipy import stats
-
-        def ci(x):
-            return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
-
         agg = per_ep["embb_throughput_mbps"] + per_ep["urllc_throughput_mbps"]
         rows.append({
             "policy": name,

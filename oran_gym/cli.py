@@ -149,7 +149,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     progress = sys.stderr.isatty()
     quick = not args.full
-    parts = args.only or (["env", "oracles", "agents", "figures"] if args.full else ["env", "oracles", "agents"])
+    parts = args.only or (["env", "oracles", "agents", "forecasting", "figures"] if args.full else ["env", "oracles", "agents"])
     if "env" in parts:
         print("== environment speed ==")
         result = bench_env.run(quick=quick, progress=progress)
@@ -164,6 +164,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print("== SS-VAE and DQN against the oracle ==")
         result = reproduce_agents.run(quick=quick, progress=progress)
         print("\n".join(reproduce_agents.summary_lines(result)))
+    if "forecasting" in parts:
+        from benchmarks import reproduce_forecasting
+
+        print("== forecasters on the real data ==")
+        result = reproduce_forecasting.run(quick=quick)
+        print("\n".join(reproduce_forecasting.summary_lines(result)))
     if "figures" in parts:
         from benchmarks import reproduce_fig6
 
@@ -281,6 +287,50 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Run one forecasting pipeline on the real data; print its table beside the paper's figures."""
+    import json
+
+    from agents.forecasting import (
+        PAPER_KPI,
+        PAPER_QOS,
+        kpi_lines,
+        plot_kpi,
+        qos_lines,
+        run_kpi_pipeline,
+        run_qos_pipeline,
+    )
+    from oran_gym.data import data_dir, load_operator_kpis, load_qos5g
+
+    data = Path(args.data) if args.data else data_dir()
+    if data is None or not data.exists():
+        print("oran-gym forecast: data not found; pass --data PATH (the folder holding qos5g/ and operator_kpis/)", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.pipeline == "kpi":
+        df = load_operator_kpis(data / "operator_kpis" / "network_operator_KPIs_time_series_dataset")
+        r = run_kpi_pipeline(df, epochs=args.epochs or 30, seed=args.seed)
+        r["table"].to_csv(out / "forecast_kpi.csv", index=False)
+        plot_kpi(r, out / "forecast_kpi.png")
+        r["bundle"].save(out / "kpi_bilstm.pt")
+        print("\n".join(kpi_lines({"table": r["table"].to_dict(orient="records"), "split": r["split"], "paper": PAPER_KPI})))
+        print(f"written: {out}/forecast_kpi.csv, forecast_kpi.png, kpi_bilstm.pt (model with scaler and feature order)")
+        return 0
+    df = load_qos5g(data / "qos5g" / "qos5g.csv")
+    res = {}
+    for name, grouped in (("kfold", False), ("grouped", True)):
+        r = run_qos_pipeline(df, folds=args.folds, grouped=grouped, seed=args.seed, epochs=args.epochs or 200,
+                             progress=sys.stderr.isatty())
+        r["summary"].to_csv(out / f"forecast_qos_{name}.csv")
+        res[name] = r["summary"].reset_index().to_dict(orient="records")
+        res["info"] = r["info"]
+    print("\n".join(qos_lines({**res, "paper": PAPER_QOS, "folds": args.folds})))
+    (out / "forecast_qos.json").write_text(json.dumps(res, indent=2, default=str))
+    print(f"written: {out}/forecast_qos_kfold.csv, forecast_qos_grouped.csv, forecast_qos.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `oran-gym`."""
     ap = argparse.ArgumentParser(prog="oran-gym", description="O-RAN slicing benchmark environment (ORANSlicing-v0).")
@@ -322,11 +372,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per sample, seconds")
     p.set_defaults(func=cmd_dataset)
+    p = sub.add_parser("forecast", help="run a forecasting pipeline on the real data (seed 000: qos, seed 001: kpi)")
+    p.add_argument("pipeline", choices=["qos", "kpi"])
+    p.add_argument("--data", default=None, help="data folder (default $ORAN_GYM_DATA or ../shared/data)")
+    p.add_argument("--out", default="forecast_results")
+    p.add_argument("--folds", type=int, default=10, help="qos: cross-validation folds")
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: kpi 30, qos 200)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_forecast)
     p = sub.add_parser("bench", help="run the benchmarks (results in benchmarks/results/)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="reduced sizes and seeds, a few minutes (the default)")
     size.add_argument("--full", action="store_true", help="paper-scale runs (100 seeds, 3 training seeds, Fig. 6 sweep): hours")
-    p.add_argument("--only", action="append", choices=["env", "oracles", "agents", "figures"],
+    p.add_argument("--only", action="append", choices=["env", "oracles", "agents", "figures", "forecasting"],
                    help="run only these parts (repeatable); default: env, oracles, agents (--full adds figures)")
     p.set_defaults(func=cmd_bench)
     return ap

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["EvaluationResult", "evaluate_policy", "summarise", "KPI_COLUMNS"]
+__all__ = ["EvaluationResult", "evaluate_policy", "summarise", "ci95_half_width", "KPI_COLUMNS"]
 
 KPI_COLUMNS = [
     "reward",
@@ -50,6 +50,16 @@ class EvaluationResult:
     def table(self) -> str:
         """The summary as aligned text."""
         return self.summary.to_string(float_format=lambda x: f"{x:.4g}")
+
+
+def ci95_half_width(samples: Any) -> float:
+    """Half-width of the 95 % t-interval of the mean of `samples` (NaN for fewer than two)."""
+    from scipy import stats
+
+    x = np.asarray(samples, dtype=float)
+    if x.size < 2:
+        return float("nan")
+    return float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
 
 
 def summarise(per_tti: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

@@ -428,6 +428,14 @@ def prb_step(
     return evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
 
 
+@njit(cache=True)
+def _put(out, k, values):
+    """Copy `values` (any shape, flattened) into `out[k:]`; returns the offset after them."""
+    flat = values.ravel()
+    out[k : k + flat.shape[0]] = flat
+    return k + flat.shape[0]
+
+
 def prb_output_slices(num_rus, num_ues, num_prbs):
     """Offsets of the fields packed in the buffer `prb_transition` returns.
 
@@ -482,19 +490,12 @@ def prb_transition(
     sinr_db = compute_sinr_db(sinr, owner)
     n_obs = obs.shape[0]
     out = np.empty(n_obs + 3 * num_ues + num_rus * num_prbs + 2 * num_rus)
-    k = 0
-    out[k : k + n_obs] = obs
-    k += n_obs
-    out[k : k + num_ues] = ue_rate
-    k += num_ues
-    out[k : k + num_rus * num_prbs] = sinr_db.ravel()
-    k += num_rus * num_prbs
-    out[k : k + num_rus] = ru_power
-    k += num_rus
-    out[k : k + num_rus] = fronthaul
-    k += num_rus
-    out[k : k + num_ues] = delay
-    k += num_ues
+    k = _put(out, 0, obs)
+    k = _put(out, k, ue_rate)
+    k = _put(out, k, sinr_db)
+    k = _put(out, k, ru_power)
+    k = _put(out, k, fronthaul)
+    k = _put(out, k, delay)
     for u in range(num_ues):
         out[k + u] = 1.0 if qos_ok[u] else 0.0
     return out, mask, objective, rate_v.sum(), delay_v.sum()
@@ -590,22 +591,14 @@ def evaluate_packed(gain_lin, owner, power_w, ue_slice, offered_load_bps, params
     )
     grid = num_rus * num_prbs
     buf = np.empty(3 * grid + 4 * num_ues + 2 * num_rus)
-    k = 0
-    buf[k : k + grid] = compute_sinr_db(sinr, owner).ravel()
-    k += grid
-    buf[k : k + grid] = prb_rate.ravel()
-    k += grid
-    buf[k : k + num_ues] = ue_rate
-    k += num_ues
-    buf[k : k + num_rus] = ru_power
-    k += num_rus
-    buf[k : k + num_rus] = fronthaul
-    k += num_rus
-    buf[k : k + num_ues] = delay
-    k += num_ues
+    k = _put(buf, 0, compute_sinr_db(sinr, owner))
+    k = _put(buf, k, prb_rate)
+    k = _put(buf, k, ue_rate)
+    k = _put(buf, k, ru_power)
+    k = _put(buf, k, fronthaul)
+    k = _put(buf, k, delay)
     for u in range(num_ues):
         buf[k + u] = 1.0 if rate_v[u] else 0.0
         buf[k + num_ues + u] = 1.0 if delay_v[u] else 0.0
-    k += 2 * num_ues
-    buf[k : k + grid] = power.ravel()
+    _put(buf, k + 2 * num_ues, power)
     return buf, objective, num_projected

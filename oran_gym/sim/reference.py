@@ -32,6 +32,13 @@ from oran_gym.sim.params import (
 POWER_RTOL = 1e-9
 
 
+def _put(out, k, values):
+    """NumPy twin of `kernels._put`."""
+    flat = np.ravel(values)
+    out[k : k + flat.size] = flat
+    return k + flat.size
+
+
 def _owner_gain(gain_lin: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """h[j, owner[b, m], m] for every (j, b, m); `[B, B, M]`, 0 where idle."""
     num_rus, _, num_prbs = gain_lin.shape

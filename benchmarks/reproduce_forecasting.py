@@ -1,0 +1,151 @@
+"""Both forecasting seeds on the real data, and DQN with and without forecast features.
+
+Run: `python benchmarks/reproduce_forecasting.py [--quick] [--data PATH]` (the CLI's
+`oran-gym forecast {qos,kpi}` runs one pipeline). Writes `benchmarks/results/forecast_kpi.csv`,
+`forecast_kpi.png`, `forecast_qos.csv` (random 10-fold and duplicate-aware), `forecast_dqn.csv` and
+`forecasting.json`. Trained models (with scaler, feature order and versions) go to
+`benchmarks/results/.work_forecast/` (not committed: they derive from CC BY-NC data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:
+    from benchmarks.bench_env import RESULTS, machine_info
+except ImportError:  # pragma: no cover
+    from bench_env import RESULTS, machine_info
+
+
+def _kpi_folder(data: Path) -> Path:
+    return data / "operator_kpis" / "network_operator_KPIs_time_series_dataset"
+
+
+def kpi_part(data: Path, quick: bool, out_dir: Path, work: Path) -> dict[str, Any]:
+    """Seed 001 pipeline on the operator KPIs."""
+    from agents.forecasting import PAPER_KPI, plot_kpi, run_kpi_pipeline
+    from oran_gym.data import load_operator_kpis
+
+    df = load_operator_kpis(_kpi_folder(data))
+    r = run_kpi_pipeline(df, epochs=3 if quick else 30, seed=0)
+    r["table"].to_csv(out_dir / "forecast_kpi.csv", index=False)
+    plot_kpi(r, out_dir / "forecast_kpi.png")
+    r["bundle"].save(work / "kpi_bilstm.pt")
+    return {"table": r["table"].to_dict(orient="records"), "split": r["split"], "epochs_run": r["history"]["epochs_run"],
+            "train_time_s": r["train_time_s"], "paper": PAPER_KPI, "missing_samples": {c: int(df[f"{c}_missing"].sum()) for c in
+                                                                                     ("internet", "sessions", "vpn", "downstream")}}
+
+
+def qos_part(data: Path, quick: bool, out_dir: Path) -> dict[str, Any]:
+    """Seed 000 pipeline: random 10-fold and duplicate-aware grouped folds."""
+    from agents.forecasting import PAPER_QOS, run_qos_pipeline
+    from oran_gym.data import load_qos5g
+
+    df = load_qos5g(data / "qos5g" / "qos5g.csv")
+    kw = {"folds": 3 if quick else 10, "epochs": 20 if quick else 200}
+    plain = run_qos_pipeline(df, **kw)
+    grouped = run_qos_pipeline(df, grouped=True, **kw)
+    table = pd.concat([plain["summary"].assign(split="KFold"), grouped["summary"].assign(split="GroupKFold (duplicates together)")])
+    table.to_csv(out_dir / "forecast_qos.csv")
+    return {"info": plain["info"], "kfold": plain["summary"].reset_index().to_dict(orient="records"),
+            "grouped": grouped["summary"].reset_index().to_dict(orient="records"), "paper": PAPER_QOS, "folds": kw["folds"]}
+
+
+def dqn_with_forecasts(data: Path, quick: bool, work: Path) -> pd.DataFrame:
+    """DQN (paper config) on the trace-driven paper scenario, with and without ForecastObservation."""
+    import gymnasium as gym
+
+    from agents.dqn import PAPER_CONFIG, make_dqn
+    from agents.forecasting import KPIForecasterBundle, QoSRegressorBundle
+    from oran_gym.data import load_qos5g
+    from oran_gym.evaluation import evaluate_policy
+    from oran_gym.wrappers import ForecastObservation
+
+    kpi = KPIForecasterBundle.load(work / "kpi_bilstm.pt")
+    qos = QoSRegressorBundle.fit(load_qos5g(data / "qos5g" / "qos5g.csv"), epochs=20 if quick else 100)
+    qos.save(work / "qos_cnn_bilstm.pt")
+    trace = str(_kpi_folder(data))
+    steps = 2500 if quick else PAPER_CONFIG["episodes"] * PAPER_CONFIG["steps_per_episode"]
+    seeds = [0] if quick else [0, 1, 2]
+    rows = []
+    for variant in ("without forecasts", "with forecasts"):
+        for seed in seeds:
+            def make(episode_ttis: int):
+                env = gym.make("ORANSlicing-v0", config="paper", traffic_trace=trace, invalid_action="idle", episode_length_tti=episode_ttis)
+                return ForecastObservation(env, kpi, qos) if variant == "with forecasts" else env
+
+            model = make_dqn(make(2), "paper", seed=seed)
+            model.learn(total_timesteps=steps)
+            res = evaluate_policy(model, make(10), n_episodes=3 if quick else 10, seed=30_000)
+            per_ep = res.per_tti.groupby("episode")["reward"].mean()
+            rows.append({"variant": variant, "seed": seed, "timesteps": steps, "mean_tti_reward": float(per_ep.mean()),
+                         "objective_mbps": float(res.per_tti["objective_mbps"].mean()),
+                         "qos_violations": float(res.per_tti["qos_violations"].mean())})
+    return pd.DataFrame(rows)
+
+
+def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = None, with_dqn: bool = True,
+        with_qos: bool = True) -> dict[str, Any]:
+    """All parts; `data` defaults to `oran_gym.data.data_dir()`."""
+    import torch
+
+    from oran_gym.data import data_dir
+
+    torch.set_num_threads(1)
+    data = Path(data) if data else data_dir()
+    if data is None:
+        raise FileNotFoundError("real data not found: set ORAN_GYM_DATA or place ../shared/data beside the checkout")
+    out_dir = out_dir or RESULTS
+    work = out_dir / ".work_forecast"
+    work.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    result: dict[str, Any] = {"command": "python benchmarks/reproduce_forecasting.py" + (" --quick" if quick else ""),
+                              "machine": machine_info(), "kpi": kpi_part(data, quick, out_dir, work)}
+    if with_qos:
+        result["qos"] = qos_part(data, quick, out_dir)
+    if with_dqn:
+        dqn = dqn_with_forecasts(data, quick, work)
+        dqn.to_csv(out_dir / "forecast_dqn.csv", index=False)
+        from oran_gym.evaluation import ci95_half_width
+
+        summary = []
+        for variant, g in dqn.groupby("variant", sort=False):
+            x = g["mean_tti_reward"]
+            summary.append({"variant": variant, "mean_tti_reward": float(x.mean()), "ci95": ci95_half_width(x), "seeds": len(x)})
+        result["dqn"] = summary
+    result["wall_s"] = time.perf_counter() - t0
+    (out_dir / "forecasting.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return result
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    """Human-readable lines."""
+    from agents.forecasting import kpi_lines, qos_lines
+
+    lines = kpi_lines(result["kpi"]) + (qos_lines(result["qos"]) if "qos" in result else [])
+    for r in result.get("dqn", []):
+        lines.append(f"DQN on trace-driven traffic, {r['variant']}: mean TTI reward {r['mean_tti_reward']:.2f} +- {r['ci95']:.2f} "
+                     f"({r['seeds']} seeds)")
+    return lines
+
+
+def main() -> None:
+    """Command-line entry."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--no-dqn", action="store_true")
+    ap.add_argument("--no-qos", action="store_true", help="skip seed 000 (oran-gym forecast qos runs it alone)")
+    args = ap.parse_args()
+    print("\n".join(summary_lines(run(quick=args.quick, data=args.data, with_dqn=not args.no_dqn, with_qos=not args.no_qos))))
+
+
+if __name__ == "__main__":
+    main()
