@@ -301,6 +301,7 @@ def run_kpi_pipeline(df: pd.DataFrame, *, window: int = 10, epochs: int = 30, pa
     hi = np.where(hi > lo, hi, lo + 1.0)
     scaled = (data - lo) / (hi - lo)
     x, y, target_idx = make_windows(scaled, scaled[:, 0], window)
+    torch.manual_seed(seed)  # initial weights: seeded before the model is built
     model = BiLSTMForecaster(len(KPI_FEATURES), units=units)
     t0 = time.perf_counter()
     hist = fit_torch_regressor(model, x[tr], y[tr], x[va], y[va], epochs=epochs, batch_size=batch_size, optimizer="adam", lr=lr,
@@ -423,6 +424,7 @@ def run_qos_pipeline(df: pd.DataFrame, *, folds: int = 10, grouped: bool = False
                 perm = rng.permutation(tr)
                 n_val = max(1, len(tr) // 10)
                 val, fit = perm[:n_val], perm[n_val:]
+                torch.manual_seed(seed + fold)
                 net = CNNBiLSTMRegressor(x.shape[1], **model_kw)
                 fit_torch_regressor(net, x[fit], y[fit], x[val], y[val], epochs=epochs, patience=patience, loss="weighted",
                                     seed=seed + fold, **fit_kw)
@@ -466,6 +468,7 @@ def tune_cnn_bilstm(df: pd.DataFrame, n_trials: int = 20, storage: str | None = 
             "optimizer": trial.suggest_categorical("optimizer", ["adam", "adamw", "rmsprop", "sgd"]),
         }
         model_kw, fit_kw = _cnn_kwargs(params)
+        torch.manual_seed(seed)
         net = CNNBiLSTMRegressor(x.shape[1], **model_kw)
 
         def report(epoch: int, val_loss: float) -> None:
@@ -499,6 +502,7 @@ class QoSRegressorBundle:
         """Train on the whole (preprocessed) table, 10 % held out for early stopping."""
         x, y, info = preprocess_qos(df)
         model_kw, fit_kw = _cnn_kwargs(params)
+        torch.manual_seed(seed)
         net = CNNBiLSTMRegressor(x.shape[1], **model_kw)
         perm = np.random.default_rng(seed).permutation(len(x))
         n_val = max(1, len(x) // 10)

@@ -344,7 +344,7 @@ def decode_allocation(cfg: ScenarioConfig, owner_p: np.ndarray, level_p: np.ndar
        highest-power PRB (least confident first on ties) drops one level, or goes idle from the
        lowest level.
     """
-    B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
+    B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
     _, ue_slice, levels = scenario_arrays(cfg)
     assoc_ru = np.argmax(assoc_p[:, 1:], axis=1)  # [U]
     scores = owner_p[:, 1:].reshape(B, M, U).copy()

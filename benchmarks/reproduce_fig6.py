@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 try:
@@ -77,7 +76,7 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
     if dqn_configs is None:
         dqn_configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
     for conf in dqn_configs:
-        dqn, _ = train_dqn(cfg, conf, seed=0, total_timesteps=dqn_steps if conf == "paper" else None, tensorboard=False)
+        dqn, _ = train_dqn(cfg, conf, seed=0, total_timesteps=dqn_steps, tensorboard=False)
         policies[f"dqn_{conf}"] = (dqn, prb_env)
     rows = []
     for name, (policy, env) in policies.items():
@@ -160,6 +159,8 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     work.mkdir(parents=True, exist_ok=True)
     points = points or grid(quick)
     labels = labels or (300 if quick else 2000)
+    if dqn_steps is None and quick:
+        dqn_steps = 5000  # both DQN configurations; full runs use each configuration's own budget
     eval_episodes = eval_episodes or (5 if quick else 10)
     eval_ttis = eval_ttis or (3 if quick else 10)
     base = ScenarioConfig.preset("paper")
@@ -178,6 +179,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         "command": "oran-gym bench --figures" + (" --quick" if quick else " --full"),
         "machine": machine_info(), "wall_s": time.perf_counter() - t0,
         "labels_per_point": labels, "ssvae_epochs": epochs, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
+        "dqn_steps": dqn_steps or "each configuration's budget",
         "points": len(points),
         "ordering_holds_throughput": f"{int(order.iloc[:, 2].sum())}/{len(order)}",
         "ordering_holds_reward": f"{int(order.iloc[:, 3].sum())}/{len(order)}",

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 try:
@@ -77,7 +76,7 @@ def dqn_with_forecasts(data: Path, quick: bool, work: Path) -> pd.DataFrame:
     rows = []
     for variant in ("without forecasts", "with forecasts"):
         for seed in seeds:
-            def make(episode_ttis: int):
+            def make(episode_ttis: int, variant: str = variant):
                 env = gym.make("ORANSlicing-v0", config="paper", traffic_trace=trace, invalid_action="idle", episode_length_tti=episode_ttis)
                 return ForecastObservation(env, kpi, qos) if variant == "with forecasts" else env
 

@@ -51,7 +51,7 @@ def render() -> str:
             f"{orc['milp_median_solve_s_paper'] * 1e3:.0f} ms (max {orc['milp_max_solve_s_paper'] * 1e3:.0f} ms) over "
             f"{orc['milp_solves']} TTIs" + (f", proven optimal {proven}/{orc['milp_solves']}" if proven is not None else "") + ".",
             "",
-            f"| policy | reward gap to the optimum (%) | throughput gap (%) | QoS violations per TTI |",
+            "| policy | reward gap to the optimum (%) | throughput gap (%) | QoS violations per TTI |",
             "|---|---|---|---|",
         ]
         for g in orc["gaps"]:

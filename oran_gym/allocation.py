@@ -154,7 +154,7 @@ def check_allocation(cfg: ScenarioConfig, allocation: Allocation) -> Allocation:
         raise ValueError(f"allocation.owner[{b}, {m}] = {int(owner[b, m])} is not a UE index; allowed -1..{U - 1}")
     served = owner >= 0
     # the RU each PRB's owner is associated with must be the PRB's RU
-    wrong = served & (assoc[owner] != _RU_INDEX_CACHE(B, M))
+    wrong = served & (assoc[owner] != _ru_index(B, M))
     if wrong.any():
         b, m = np.argwhere(wrong)[0]
         u = owner[b, m]
@@ -169,7 +169,7 @@ _packed_slices = functools.lru_cache(maxsize=64)(packed_slices)
 
 
 @functools.lru_cache(maxsize=64)
-def _RU_INDEX_CACHE(num_rus: int, num_prbs: int) -> np.ndarray:
+def _ru_index(num_rus: int, num_prbs: int) -> np.ndarray:
     return np.repeat(np.arange(num_rus)[:, None], num_prbs, axis=1)
 
 
@@ -264,8 +264,3 @@ def _metrics(*, objective, ue_rate, prb_rate, sinr_db, ru_power, fronthaul, dela
         violations=violations,
         power_w=power,
     )
-
-
-def power_levels(cfg: ScenarioConfig) -> np.ndarray:
-    """Power in watts of each level for each slice, `[2, L]` (re-exported for baselines)."""
-    return scenario_arrays(cfg)[2]

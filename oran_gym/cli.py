@@ -249,10 +249,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import oran_gym  # noqa: F401
     from oran_gym.evaluation import evaluate_policy
 
-    try:
-        from baselines import make_policy
-    except ImportError as exc:  # pragma: no cover - baselines ship with the distribution
-        raise SystemExit(f"cannot import baselines: {exc}") from exc
     env = gym.make("ORANSlicing-v0", config=args.preset, action_mode=args.action_mode)
     try:
         policy = _load_policy(args.policy, env)
