@@ -81,6 +81,18 @@ def render() -> str:
             out.append(f"DQN `{r['config']}` ({int(r['timesteps'])} steps): reward gap {r['reward_gap_pct']:.1f} %, "
                        f"throughput gap {r['throughput_gap_pct']:.1f} % to the oracle.")
         out.append("")
+    f6 = _load("fig6.json")
+    if f6:
+        df = pd.DataFrame(f6["rows"])
+        c = df[df["figure"] == "6c"].pivot_table(index="x", columns="policy", values="aggregated_throughput_mbps")
+        out += [f"**Fig. 6c-6f sweep** (`{f6['command']}`, {f6['points']} points, {f6['labels_per_point']} labels per point, "
+                f"DQN {f6.get('dqn_steps', '?')} steps, {f6['eval_episodes']} x {f6['eval_ttis']} evaluation TTIs): the paper's "
+                f"ordering oracle > SS-VAE > DQN holds at {f6['ordering_holds_throughput']} points in aggregated throughput and "
+                f"{f6['ordering_holds_reward']} in reward (`fig6_ordering.csv`, plot `fig6.png`). 6c, aggregated throughput (Mbit/s):", "",
+                "| UEs per service | " + " | ".join(c.columns) + " |", "|---" * (len(c.columns) + 1) + "|"]
+        for x, row in c.iterrows():
+            out.append(f"| {x:g} | " + " | ".join(f"{v:.1f}" for v in row) + " |")
+        out.append("")
     fc = _load("forecasting.json")
     if fc:
         paper = fc["kpi"]["paper"]["efficiency_median"]
