@@ -182,7 +182,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     labels.to_csv(out_dir / "ssvae_labels.csv", index=False)
     ab.to_csv(out_dir / "ssvae_ablations.csv", index=False)
     plot(labels, out_dir / "agents.png")
-    result: dict[str, Any] = {"command": "oran-gym bench" + (" --quick" if quick else " --full"), "machine": machine_info(), **meta,
+    result: dict[str, Any] = {"command": "oran-gym bench --only agents" + (" --quick" if quick else " --full"), "machine": machine_info(), **meta,
                               "ssvae_vs_labels": labels.to_dict(orient="records"), "ablations": ab.to_dict(orient="records")}
     if with_dqn:
         dqn = dqn_part(quick, progress)

@@ -1,6 +1,6 @@
 """Fig. 6c-6f of the O-RAN paper: aggregated throughput of the oracle, SS-VAE, DQN and the best heuristic.
 
-Run: `python benchmarks/reproduce_fig6.py [--quick]` (or `oran-gym bench --figures`). For every
+Run: `python benchmarks/reproduce_fig6.py [--quick]` (or `oran-gym bench --only figures`). For every
 scenario point the SS-VAE is trained on MILP labels of that scenario and the DQN (paper
 configuration, and the tuned one when `agents/configs/dqn_tuned.json` exists) on its env; then
 every policy is scored on the same evaluation TTIs (fixed seeds, disjoint from training), with 95 %
@@ -176,7 +176,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     order.to_csv(out_dir / "fig6_ordering.csv", index=False)
     plot(df, out_dir / "fig6.png")
     result = {
-        "command": "oran-gym bench --figures" + (" --quick" if quick else " --full"),
+        "command": "oran-gym bench --only figures" + (" --quick" if quick else " --full"),
         "machine": machine_info(), "wall_s": time.perf_counter() - t0,
         "labels_per_point": labels, "ssvae_epochs": epochs, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
         "dqn_steps": dqn_steps or "each configuration's budget",

@@ -105,7 +105,7 @@ def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = No
     work = out_dir / ".work_forecast"
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    result: dict[str, Any] = {"command": "python benchmarks/reproduce_forecasting.py" + (" --quick" if quick else ""),
+    result: dict[str, Any] = {"command": "python benchmarks/reproduce_forecasting.py" + (" --quick" if quick else "") + ("" if with_qos else " --no-qos"),
                               "machine": machine_info(), "kpi": kpi_part(data, quick, out_dir, work)}
     if with_qos:
         result["qos"] = qos_part(data, quick, out_dir)
