@@ -145,37 +145,27 @@ def _load_benchmarks():
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmarks and write their results under benchmarks/results/."""
     _load_benchmarks()
-    from benchmarks import bench_env, bench_oracles
+    from benchmarks import bench_env
 
     progress = sys.stderr.isatty()
     quick = not args.full
     parts = args.only or (["env", "oracles", "agents", "forecasting", "figures"] if args.full else ["env", "oracles", "agents"])
-    if "env" in parts:
-        print("== environment speed ==")
-        result = bench_env.run(quick=quick, progress=progress)
-        print("\n".join(bench_env.summary_lines(result)))
-    if "oracles" in parts:
-        print("== oracles and heuristics ==")
-        result = bench_oracles.run(quick=quick, progress=progress)
-        print("\n".join(bench_oracles.summary_lines(result)))
-    if "agents" in parts:
-        from benchmarks import reproduce_agents
+    import importlib
 
-        print("== SS-VAE and DQN against the oracle ==")
-        result = reproduce_agents.run(quick=quick, progress=progress)
-        print("\n".join(reproduce_agents.summary_lines(result)))
-    if "forecasting" in parts:
-        from benchmarks import reproduce_forecasting
-
-        print("== forecasters on the real data ==")
-        result = reproduce_forecasting.run(quick=quick)
-        print("\n".join(reproduce_forecasting.summary_lines(result)))
-    if "figures" in parts:
-        from benchmarks import reproduce_fig6
-
-        print("== Fig. 6c-6f ==")
-        result = reproduce_fig6.run(quick=quick, progress=progress)
-        print("\n".join(reproduce_fig6.summary_lines(result)))
+    sections = [
+        ("env", "environment speed", "bench_env"),
+        ("oracles", "oracles and heuristics", "bench_oracles"),
+        ("agents", "SS-VAE and DQN against the oracle", "reproduce_agents"),
+        ("forecasting", "forecasters on the real data", "reproduce_forecasting"),
+        ("figures", "Fig. 6c-6f", "reproduce_fig6"),
+    ]
+    for part, title, module_name in sections:
+        if part in parts:
+            module = importlib.import_module(f"benchmarks.{module_name}")
+            print(f"== {title} ==")
+            kwargs = {} if part == "forecasting" else {"progress": progress}  # the forecasting run has no progress bar
+            result = module.run(quick=quick, **kwargs)
+            print("\n".join(module.summary_lines(result)))
     print(f"results written under {bench_env.RESULTS}/")
     return 0
 

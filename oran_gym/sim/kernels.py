@@ -436,6 +436,16 @@ def _put(out, k, values):
     return k + flat.shape[0]
 
 
+def _layout(sizes):
+    """`{name: slice}` of consecutive fields of the given sizes, plus the total under "size"."""
+    out, start = {}, 0
+    for name, n in sizes:
+        out[name] = slice(start, start + n)
+        start += n
+    out["size"] = start
+    return out
+
+
 def prb_output_slices(num_rus, num_ues, num_prbs):
     """Offsets of the fields packed in the buffer `prb_transition` returns.
 
@@ -451,13 +461,7 @@ def prb_output_slices(num_rus, num_ues, num_prbs):
         ("delay_s", num_ues),
         ("qos_satisfied", num_ues),
     )
-    out = {}
-    start = 0
-    for name, n in sizes:
-        out[name] = slice(start, start + n)
-        start += n
-    out["size"] = start
-    return out
+    return _layout(sizes)
 
 
 @njit(cache=True)
@@ -564,12 +568,7 @@ def packed_slices(num_rus, num_ues, num_prbs):
         ("delay_violated", num_ues),
         ("power_w", grid),
     )
-    out, start = {}, 0
-    for name, n in sizes:
-        out[name] = slice(start, start + n)
-        start += n
-    out["size"] = start
-    return out
+    return _layout(sizes)
 
 
 @njit(cache=True)
