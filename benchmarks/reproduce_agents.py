@@ -81,13 +81,15 @@ def ssvae_part(quick: bool, progress: bool, work: Path) -> tuple[pd.DataFrame, p
     test_path = generate_dataset(cfg, n_test, work / "labels_test.npz", seed=1, progress=progress)
     pool, test = load_dataset(pool), load_dataset(test_path)
     unl = unlabelled_drops(cfg, 7, 2000 if quick else 8000)
-    rows = []
+    done = Checkpoint(work / f"ssvae_rows_{'quick' if quick else 'full'}.jsonl")
     for n in label_counts:
         for s in seeds:
+            if done.has(labelled=n, seed=s):
+                continue
             model, hist = train_ssvae(cfg, subset(pool, n), unl, SSVAEConfig(seed=s), progress=progress)
-            rows.append({"variant": "ssvae", "labelled": n, "seed": s, "train_time_s": hist["train_time_s"],
-                         **allocation_metrics(model, cfg, test)})
-    per_run = pd.DataFrame(rows)
+            done.add({"variant": "ssvae", "labelled": n, "seed": s, "train_time_s": hist["train_time_s"],
+                      **allocation_metrics(model, cfg, test)})
+    per_run = done.frame()
     n_ab = 1000 if quick else 2000
     variants = {
         "ssvae (full)": SSVAEConfig(),
@@ -95,36 +97,64 @@ def ssvae_part(quick: bool, progress: bool, work: Path) -> tuple[pd.DataFrame, p
         "no VAE reconstruction": SSVAEConfig(use_reconstruction=False, variational=False),
         "supervised-only MLP": SSVAEConfig(use_contrastive=False, use_reconstruction=False, variational=False),
     }
-    ab_rows = []
+    ab_done = Checkpoint(work / f"ablation_rows_{'quick' if quick else 'full'}.jsonl")
     for name, conf in variants.items():
         for s in seeds:
+            if ab_done.has(variant=name, seed=s):
+                continue
             conf_s = SSVAEConfig(**{**conf.__dict__, "seed": s})
             model, hist = train_ssvae(cfg, subset(pool, n_ab), None if name == "supervised-only MLP" else unl, conf_s)
-            ab_rows.append({"variant": name, "labelled": n_ab, "seed": s, **allocation_metrics(model, cfg, test)})
-    ablations = pd.DataFrame(ab_rows)
+            ab_done.add({"variant": name, "labelled": n_ab, "seed": s, **allocation_metrics(model, cfg, test)})
+    ablations = ab_done.frame()
     context = {name: heuristic_on_test(cfg, test, name) for name in ("slice_aware", "proportional_fair")}
     return per_run, ablations, {"test_samples": n_test, "label_counts": label_counts, "seeds": seeds, "heuristics_on_test": context,
                                 "milp_median_solve_s": float(np.median(pool["solve_time_s"]))}
 
 
-def dqn_part(quick: bool, progress: bool) -> pd.DataFrame:
+class Checkpoint:
+    """Finished runs, one JSON line each, so that an interrupted benchmark resumes where it stopped."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+    def has(self, **key: Any) -> bool:
+        """Whether a run with these key values is already recorded."""
+        return any(all(r.get(k) == v for k, v in key.items()) for r in self.rows)
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Record one finished run (appended and flushed at once)."""
+        row = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+        self.rows.append(row)
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+    def frame(self) -> pd.DataFrame:
+        """All recorded runs."""
+        return pd.DataFrame(self.rows)
+
+
+def dqn_part(quick: bool, progress: bool, work: Path) -> pd.DataFrame:
     """The paper-configuration DQN (and the tuned one if its config exists) against the oracle."""
     from agents.dqn import CONFIG_DIR, OracleGapCallback, make_train_env, train_dqn
 
     configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
     seeds = [0] if quick else [0, 1, 2]
-    rows = []
+    done = Checkpoint(work / f"dqn_rows_{'quick' if quick else 'full'}.jsonl")
     for conf in configs:
         for s in seeds:
+            if done.has(config=conf, seed=s):
+                continue
             steps = 2500 if quick else None
             model, meta = train_dqn("paper", conf, seed=s, total_timesteps=steps, progress_bar=progress, tensorboard=False)
             gap = OracleGapCallback(make_train_env("paper", 250), n_episodes=3 if quick else 10)
             gap.init_callback(model)
             row = gap.evaluate()
-            rows.append({"config": conf, "seed": s, "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
+            done.add({"config": conf, "seed": s, "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
                          "eval_reward": row["eval_reward"], "oracle_reward": gap.optimum["reward"],
-                         "reward_gap_pct": row["optimality_gap_pct"], "throughput_gap_pct": row["throughput_gap_pct"]})
-    return pd.DataFrame(rows)
+                      "reward_gap_pct": row["optimality_gap_pct"], "throughput_gap_pct": row["throughput_gap_pct"]})
+    return done.frame()
 
 
 def summarise(per_run: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -185,7 +215,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     result: dict[str, Any] = {"command": "oran-gym bench --only agents" + (" --quick" if quick else " --full"), "machine": machine_info(), **meta,
                               "ssvae_vs_labels": labels.to_dict(orient="records"), "ablations": ab.to_dict(orient="records")}
     if with_dqn:
-        dqn = dqn_part(quick, progress)
+        dqn = dqn_part(quick, progress, work)
         dqn.to_csv(out_dir / "dqn_gap.csv", index=False)
         result["dqn"] = summarise(dqn, ["config"]).to_dict(orient="records")
     result["wall_s"] = time.perf_counter() - t0

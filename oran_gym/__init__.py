@@ -6,6 +6,7 @@
     import oran_gym
 
     env = gym.make("ORANSlicing-v0", config="paper")
+    envs = gym.make_vec("ORANSlicing-v0", num_envs=1024)  # native batched ORANSlicingVectorEnv
 """
 
 from gymnasium.envs.registration import register, registry
@@ -31,5 +32,6 @@ if "ORANSlicing-v0" not in registry:
     register(
         id="ORANSlicing-v0",
         entry_point="oran_gym.envs.slicing_env:ORANSlicingEnv",
+        vector_entry_point="oran_gym.envs.vector_env:ORANSlicingVectorEnv",
         nondeterministic=False,
     )

@@ -35,6 +35,8 @@ from oran_gym.sim.params import (
     WEIGHT,
 )
 
+LN10_OVER_10 = float(np.log(10.0) / 10.0)
+
 # Relative slack on the hard power limits, so that sums of levels equal to the limit pass.
 POWER_RTOL = 1e-9
 
@@ -520,7 +522,7 @@ def tti_observation_features(observed_gain_db, offered_load_bps, params):
         for u in range(num_ues):
             acc = 0.0
             for m in range(num_prbs):
-                acc += 10.0 ** (observed_gain_db[b, u, m] / 10.0)
+                acc += np.exp(observed_gain_db[b, u, m] * LN10_OVER_10)  # 10^(x/10), exp is ~3x faster than pow
             wideband_db[b, u] = 10.0 * np.log10(acc / num_prbs)
     return (
         normalise_gain_db(observed_gain_db),

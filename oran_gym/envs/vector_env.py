@@ -1,0 +1,529 @@
+"""`ORANSlicingVectorEnv`: N sub-environments of `ORANSlicing-v0` stepped in one numba call.
+
+`gym.make_vec("ORANSlicing-v0", num_envs=N)` returns it (it is the `vector_entry_point`); ask
+for `vectorization_mode="sync"` or `"async"` to get Gymnasium's wrappers of the single env instead.
+For the same seeds it returns exactly what `SyncVectorEnv` over the single env returns, step for
+step: observations, rewards, flags and the batched `info` dicts (with their `_key` masks). The
+tests check this equality on every preset and both action modes.
+
+Differences from `SyncVectorEnv` a user may notice: no `call`/`get_attr`/`set_attr` (there are no
+sub-env objects), no rendering, and the per-env state accessors of the single env (`gains`,
+`allocation`, ...) are not exposed; `action_masks()` gives the `[N, A]` masks of the next step.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numba
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from oran_gym.config import ScenarioConfig
+from oran_gym.envs.slicing_env import ORANSlicingEnv
+from oran_gym.sim import batched, channel
+from oran_gym.sim.dynamics import NetworkState, ue_slices
+from oran_gym.sim.params import THETA_BIAS, THETA_C, pack_params, power_levels_w
+
+__all__ = ["ORANSlicingVectorEnv"]
+
+
+class ORANSlicingVectorEnv(VectorEnv):
+    """A batch of `num_envs` ORANSlicing environments with one shared scenario.
+
+    Args:
+        num_envs: number of sub-environments (>= 1).
+        config, action_mode, obs_mode, reward_mode, invalid_action, **overrides: as for
+            `ORANSlicingEnv` (the same for every sub-env).
+        max_episode_steps: accepted for `gym.make_vec` compatibility; must be None (the env
+            truncates itself after `episode_length_tti` TTIs).
+        backend: `"numba"` (default: the kernels of `oran_gym.sim.batched`) or `"numpy"` (their
+            straightforward NumPy twins in `oran_gym.sim.batched_reference`, the speed benchmark's
+            reference; equal to rounding, not bit for bit).
+
+    Autoreset follows Gymnasium's `NEXT_STEP` mode: the step after a sub-env terminates or
+    truncates resets it (reward 0, flags False, its reset observation and info) and ignores its
+    action. `reset(seed=s)` seeds sub-env i with `s + i`, as `SyncVectorEnv` does;
+    `reset(options={"reset_mask": mask})` resets only the masked sub-envs.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: ScenarioConfig | Mapping[str, Any] | str | None = None,
+        *,
+        action_mode: str = "prb",
+        obs_mode: str = "full",
+        reward_mode: str = "marginal",
+        invalid_action: str = "raise",
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+        backend: str = "numba",
+        **overrides: Any,
+    ) -> None:
+        """Build the batch; see the class docstring."""
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"ORANSlicingVectorEnv does not render; render_mode must be None, got {render_mode!r} "
+                             "(use vectorization_mode='sync' to render sub-envs)")
+        if max_episode_steps is not None:
+            raise ValueError("max_episode_steps is not supported: episodes last episode_length_tti TTIs "
+                             f"(set that scenario field instead), got {max_episode_steps!r}")
+        if backend not in ("numba", "numpy"):
+            raise ValueError(f"backend must be 'numba' or 'numpy', got {backend!r}")
+        if backend == "numpy":
+            from oran_gym.sim import batched_reference as kernels
+        else:
+            kernels = batched
+        self.backend, self._k = backend, kernels
+        # one single env validates the arguments and defines the spaces (no state is kept from it)
+        proto = ORANSlicingEnv(config, action_mode=action_mode, obs_mode=obs_mode, reward_mode=reward_mode,
+                               invalid_action=invalid_action, **overrides)
+        self.config = cfg = proto.config
+        self.action_mode, self.obs_mode = proto.action_mode, proto.obs_mode
+        self.reward_mode, self.invalid_action = proto.reward_mode, proto.invalid_action
+        self.render_mode = None
+        self.num_envs = n = int(num_envs)
+        self.single_observation_space = proto.observation_space
+        self.single_action_space = proto.action_space
+        self.observation_space = batch_space(self.single_observation_space, n)
+        self.action_space = batch_space(self.single_action_space, n)
+
+        B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
+        self._dims = (B, U, M, L)
+        self._num_actions = U * L + 1
+        self._params = pack_params(cfg)
+        self._levels_w = power_levels_w(cfg)
+        self._ue_slice = ue_slices(cfg)
+        self._prb = self.action_mode == "prb"
+        self._paper_obs = self.obs_mode == "paper"
+        # the fast dynamics path covers static UEs without a trace; otherwise each sub-env keeps a
+        # NetworkState (the single env's own code) and the batch copies its arrays every TTI
+        self._compat = cfg.ue_speed_mps > 0 or cfg.traffic_trace is not None
+        self._nets: list[NetworkState | None] = [None] * n
+        ue, W = cfg.num_embb_ues, max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
+        self._lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
+        self._embb_bps_per_packet = 8.0 * cfg.embb_packet_bytes / (W * cfg.tti_duration_s)
+        self._urllc_load_bps = 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s
+
+        f8, i8 = np.float64, np.int64
+        z = np.zeros
+        self._rngs: list[np.random.Generator | None] = [None] * n
+        # network state
+        self._large_scale_db = z((n, B, U))
+        self._fading = z((n, B, U, M), np.complex128)
+        self._gain_lin = z((n, B, U, M))
+        self._observed_db = z((n, B, U, M))
+        self._window = z((n, ue, W), i8)
+        self._window_pos = z(n, i8)
+        self._window_packets = z((n, ue), i8)
+        self._offered = z((n, U))
+        self._normals = z((n, B, U, M, 2))
+        self._arrivals = z((n, ue), i8)
+        self._csi = z((n, B, U, M)) if cfg.csi_error_db > 0 else z((1, 1, 1, 1))
+        # TTI features and allocation state
+        # scaled observed gains of each PRB's UEs, in the order the prb observation lists them
+        self._prb_gain_obs = z((n, B * M, U) if self._prb else (1, 1, 1), np.float32)
+        self._wideband_norm = z((n, B, U))
+        self._offered_norm = z((n, U))
+        self._cursor = z(n, i8)
+        self._tti = z(n, i8)
+        self._owner = np.full((n, B, M), -1, i8)
+        self._power_w = z((n, B, M))
+        self._assoc = np.full((n, U), -1, i8)
+        self._sinr_db = np.full((n, B, M), -np.inf)
+        self._prb_rate = z((n, B, M))
+        self._ue_rate = z((n, U))
+        self._rate_norm = z((n, U))
+        self._delay = np.full((n, U), np.inf)
+        self._rate_v = z((n, U), np.bool_)
+        self._delay_v = z((n, U), np.bool_)
+        self._qos = z((n, U), np.bool_)
+        self._ru_power = z((n, B))
+        self._fronthaul = z((n, B))
+        self._so_far = z(n, f8)
+        self._prev_ue_rate = z((n, U))
+        self._prev_qos = z((n, U), np.bool_)
+        self._prev_assoc = np.full((n, U), -1, i8)
+        # outputs
+        self._obs = z((n, self.single_observation_space.shape[0]), np.float32)
+        self._mask = z((n, self._num_actions), np.bool_)
+        self._autoreset = z(n, np.bool_)
+        self._truncated = z(n, np.bool_)
+        self._all = np.arange(n, dtype=i8)
+        self._is_reset = False
+        self._ru_pos_m = channel.ru_positions_m(B, cfg.inter_site_distance_m)
+        self._home_pos_m = self._ru_pos_m[channel.ue_home_ru(U, B)]
+        self._workers = max(1, min(numba.get_num_threads(), os.cpu_count() or 1))
+        self._pool = None
+
+    # ------------------------------------------------------------------------------------------
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
+        """Reset every sub-env (or those of `options["reset_mask"]`); sub-env i gets seed `seed + i`."""
+        n = self.num_envs
+        if seed is None:
+            seeds: list[int | None] = [None] * n
+        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            seeds = [int(seed) + i for i in range(n)]
+        elif isinstance(seed, (list, tuple)) and len(seed) == n:
+            seeds = list(seed)
+        else:
+            raise ValueError(f"seed must be None, an int or a list of {n} ints/None, got {seed!r}")
+        options = dict(options or {})
+        reset_mask = options.pop("reset_mask", None)
+        if options:
+            raise ValueError(f"reset(options=...) takes only 'reset_mask' in ORANSlicing-v0, got {sorted(options)}")
+        if reset_mask is None:
+            ids = self._all
+        else:
+            if not isinstance(reset_mask, np.ndarray) or reset_mask.dtype != np.bool_ or reset_mask.shape != (n,):
+                raise ValueError(f"options['reset_mask'] must be a bool numpy array of shape ({n},), got {reset_mask!r}")
+            if not reset_mask.any():
+                raise ValueError("options['reset_mask'] must contain at least one True value")
+            if not self._is_reset and not reset_mask.all():
+                raise ValueError("the first reset must reset every sub-env (reset_mask all True or absent)")
+            ids = np.flatnonzero(reset_mask).astype(np.int64)
+        for e in ids:
+            s = seeds[e]
+            if s is not None or self._rngs[e] is None:
+                self._rngs[e], _ = seeding.np_random(s)
+        self._reset_ids(ids)
+        self._autoreset[ids] = False
+        self._is_reset = True
+        infos = self._reset_infos(ids)
+        return self._obs.copy(), infos
+
+    def step(self, actions: Any):
+        """Step every sub-env; those that ended on the previous step are reset instead (NEXT_STEP)."""
+        if not self._is_reset:
+            raise RuntimeError("call reset() before step()")
+        n = self.num_envs
+        reset_ids = np.flatnonzero(self._autoreset).astype(np.int64)
+        step_ids = self._all if reset_ids.size == 0 else np.flatnonzero(~self._autoreset).astype(np.int64)
+        rewards = np.zeros(n)
+        truncated = np.zeros(n, dtype=np.bool_)
+        if self._prb:
+            acts = self._check_prb_actions(actions, step_ids)
+            infos = self._step_prb(acts, step_ids, rewards, truncated)
+        else:
+            acts = self._check_full_actions(actions)
+            infos = self._step_full(acts, step_ids, rewards, truncated)
+        if reset_ids.size:
+            self._reset_ids(reset_ids)
+            self._fill_reset_infos(infos, reset_ids, step_ids.size > 0)
+        self._autoreset = truncated.copy()
+        return self._obs.copy(), rewards, np.zeros(n, dtype=np.bool_), truncated, infos
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions of the next step per sub-env, `[N, A]` bool (full mode: all True, `[N, B M A]`)."""
+        if not self._is_reset:
+            raise RuntimeError("call reset() before action_masks()")
+        if self._prb:
+            return self._mask.copy()
+        return np.ones((self.num_envs, self.single_action_space.shape[0] * self._num_actions), dtype=np.bool_)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Stop the thread pool of the random draws."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    # ------------------------------------------------------------------------------------------
+    def _check_prb_actions(self, actions: Any, ids: np.ndarray) -> np.ndarray:
+        n = self.num_envs
+        arr = np.asarray(actions)
+        if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
+            raise ValueError(f"actions must be an integer array of shape ({n},) for {self.action_space}, "
+                             f"got {type(actions).__name__} with shape {arr.shape} and dtype {arr.dtype}")
+        acts = arr.astype(np.int64)
+        sub = acts[ids]
+        bad = (sub < 0) | (sub >= self._num_actions)
+        if bad.any():
+            e = int(ids[np.argmax(bad)])
+            raise ValueError(f"actions[{e}] = {acts[e]} is out of range: allowed 0..{self._num_actions - 1}")
+        masked = ~self._mask[ids, sub]
+        if masked.any():
+            if self.invalid_action == "idle":
+                acts[ids[masked]] = 0
+            else:
+                e = int(ids[np.argmax(masked)])
+                B, U, M, L = self._dims
+                u, lvl = divmod(int(acts[e]) - 1, L)
+                b, m = divmod(int(self._cursor[e]), M)
+                raise ValueError(
+                    f"actions[{e}] = {acts[e]} (UE {u}, level {lvl}) is masked for PRB {m} of RU {b} in sub-env {e}; "
+                    "pick actions with action_masks() / info['action_mask'] True, or make the env with invalid_action='idle'"
+                )
+        return acts
+
+    def _check_full_actions(self, actions: Any) -> np.ndarray:
+        n, k = self.num_envs, self.single_action_space.shape[0]
+        arr = np.asarray(actions)
+        if arr.shape != (n, k) or not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
+            raise ValueError(f"actions must be an integer array of shape ({n}, {k}) for {self.action_space}, "
+                             f"got {type(actions).__name__} with shape {arr.shape} and dtype {arr.dtype}")
+        bad = (arr < 0) | (arr >= self._num_actions)
+        if bad.any():
+            e, j = np.argwhere(bad)[0]
+            raise ValueError(f"actions[{e}, {j}] = {arr[e, j]} is out of range: allowed 0..{self._num_actions - 1}")
+        return np.ascontiguousarray(arr, dtype=np.int64)
+
+    def _each_rng(self, ids: np.ndarray, draw) -> None:
+        """Call `draw(e, rng_e)` for every sub-env in `ids`, in chunks on a thread pool when it pays.
+
+        NumPy's generators release the GIL while they fill arrays, and each sub-env's stream is its
+        own, so the order across sub-envs does not matter: the draws equal the single env's.
+        """
+        if ids.size < 64 or self._workers == 1:
+            for e in ids:
+                draw(e, self._rngs[e])
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="oran-gym-rng")
+        rngs = self._rngs
+
+        def chunk(part):
+            for e in part:
+                draw(e, rngs[e])
+
+        list(self._pool.map(chunk, np.array_split(ids, self._workers)))
+
+    def _reset_ids(self, ids: np.ndarray) -> None:
+        """Draw new scenarios for `ids` (the draws of `NetworkState.initial`), then start their first TTI."""
+        if self._compat:
+            for e in ids:  # movement or traces: the single env's own code, sub-env by sub-env
+                net = self._nets[e] = NetworkState.initial(self.config, self._rngs[e])
+                self._fading[e] = net.fading
+                self._large_scale_db[e] = net.large_scale_db
+                self._gain_lin[e] = net.gain_lin
+                self._observed_db[e] = net.observed_gain_db
+                self._offered[e] = net.offered_load_bps
+        else:
+            self._reset_fast(ids)
+        self._tti[ids] = 0
+        self._prev_ue_rate[ids] = 0.0
+        self._prev_qos[ids] = False
+        self._prev_assoc[ids] = -1
+        self._begin_tti(ids)
+
+    def _reset_fast(self, ids: np.ndarray) -> None:
+        """`NetworkState.initial` for static UEs without a trace, batched over `ids`.
+
+        Each sub-env draws from its own generator in the single env's order; the arithmetic is the
+        single env's NumPy code with a leading batch axis (element-wise, so the results are equal).
+        """
+        cfg = self.config
+        B, U, M, _ = self._dims
+        k = ids.size
+        ue, W = self._window.shape[1], self._window.shape[2]
+        radius2 = np.empty((k, U))
+        theta = np.empty((k, U))
+        shadow = np.zeros((k, B, U))
+        pos_of = {int(e): i for i, e in enumerate(ids)}
+        lo, hi, std, csi, lam = cfg.cell_min_radius_m**2, cfg.cell_radius_m**2, cfg.shadowing_std_db, cfg.csi_error_db, self._lam
+        normals, window, csi_noise = self._normals, self._window, self._csi
+
+        def draw(e, rng):
+            i = pos_of[int(e)]
+            radius2[i] = rng.uniform(lo, hi, size=U)
+            theta[i] = rng.uniform(0.0, 2.0 * np.pi, size=U)
+            if std > 0:
+                shadow[i] = rng.normal(0.0, std, size=(B, U))
+            rng.standard_normal(out=normals[e])
+            window[e] = rng.poisson(lam, size=(ue, W))
+            if csi > 0:
+                csi_noise[e] = rng.normal(0.0, csi, size=(B, U, M))
+
+        self._each_rng(ids, draw)
+        r = np.sqrt(radius2)
+        ue_pos = self._home_pos_m[None] + np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1)
+        d = np.linalg.norm(self._ru_pos_m[None, :, None, :] - ue_pos[:, None, :, :], axis=-1)
+        d = np.maximum(d, cfg.cell_min_radius_m)
+        self._large_scale_db[ids] = channel.pathloss_db(d, cfg.carrier_freq_hz) + shadow
+        fading = normals[ids].view(np.complex128).reshape(k, B, U, M)
+        fading *= math.sqrt(0.5)
+        self._fading[ids] = fading
+        self._window_pos[ids] = 0
+        self._window_packets[ids] = window[ids].sum(axis=2)
+        self._k.refresh_gains(ids, self._large_scale_db, self._fading, csi_noise, csi > 0, self._gain_lin,
+                              self._observed_db, self._window_packets, self._offered, self._embb_bps_per_packet,
+                              self._urllc_load_bps)
+
+    def _advance(self, ids: np.ndarray) -> None:
+        """Move `ids` one TTI on: each sub-env's draws from its own generator, then one batched kernel."""
+        if self._compat:
+            for e in ids:
+                net = self._nets[e]
+                net.advance(self._rngs[e])
+                self._gain_lin[e] = net.gain_lin
+                self._observed_db[e] = net.observed_gain_db
+                self._offered[e] = net.offered_load_bps
+            return
+        cfg = self.config
+        B, U, M, _ = self._dims
+        ue, csi = cfg.num_embb_ues, cfg.csi_error_db
+        normals, arrivals, csi_noise, lam = self._normals, self._arrivals, self._csi, self._lam
+
+        def draw(e, rng):  # the single env's order: fading, arrivals, CSI error
+            rng.standard_normal(out=normals[e])
+            if ue:
+                arrivals[e] = rng.poisson(lam, size=ue)
+            if csi > 0:
+                csi_noise[e] = rng.normal(0.0, csi, size=(B, U, M))
+
+        self._each_rng(ids, draw)
+        rho = float(cfg.fading_rho) if cfg.fading_rho is not None else 0.0
+        self._k.advance_dynamics(
+            ids, normals, arrivals, csi_noise, csi > 0, rho, self._large_scale_db, self._fading, self._gain_lin,
+            self._observed_db, self._window, self._window_pos, self._window_packets, self._offered,
+            self._embb_bps_per_packet, self._urllc_load_bps,
+        )
+
+    def _begin_tti(self, ids: np.ndarray) -> None:
+        self._k.begin_tti(
+            ids, self._prb, self._cursor, self._observed_db, self._offered, self._prb_gain_obs, self._wideband_norm,
+            self._offered_norm, self._owner, self._power_w, self._assoc, self._sinr_db, self._prb_rate, self._ue_rate,
+            self._rate_norm, self._delay, self._rate_v, self._delay_v, self._qos, self._ru_power, self._fronthaul,
+            self._so_far, self._ue_slice, self._levels_w, self._params, self._paper_obs, self._prev_ue_rate,
+            self._prev_qos, self._prev_assoc, self._obs, self._mask,
+        )
+
+    # ------------------------------------------------------------------------------------------
+    def _kpi_arrays(self) -> dict[str, np.ndarray]:
+        n = self.num_envs
+        B, U, M, _ = self._dims
+        return {
+            "ue_rate_bps": np.zeros((n, U)),
+            "sinr_db": np.zeros((n, B, M)),
+            "ru_power_w": np.zeros((n, B)),
+            "fronthaul_bps_per_hz": np.zeros((n, B)),
+            "delay_s": np.zeros((n, U)),
+        }
+
+    def _step_prb(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
+        n = self.num_envs
+        scalars = np.zeros((n, 3))
+        ints = np.zeros((n, 5), dtype=np.int64)
+        kpi = self._kpi_arrays()
+        self._k.prb_step(
+            ids, acts, self._cursor, self._tti, self._gain_lin, self._prb_gain_obs, self._wideband_norm, self._owner,
+            self._power_w, self._assoc, self._sinr_db, self._prb_rate, self._ue_rate, self._rate_norm, self._delay,
+            self._rate_v, self._delay_v, self._qos, self._ru_power, self._fronthaul, self._so_far, self._ue_slice,
+            self._offered, self._offered_norm, self._levels_w, self._params, self._paper_obs,
+            self.reward_mode == "marginal", self.config.episode_length_tti, self._obs, self._mask, rewards, scalars, ints,
+            *kpi.values(),
+        )
+        done_tti = ids[ints[ids, 3] == 1]
+        if done_tti.size:
+            self._advance(done_tti)
+            self._begin_tti(done_tti)
+        truncated[ids] = ints[ids, 4] == 1
+        return self._info_dict(scalars[:, 0], scalars[:, 1], scalars[:, 2], ints[:, 0], ints[:, 1], np.zeros(n, np.int64),
+                               np.zeros(n, np.int64), kpi, ints[:, 2], ints[:, 3] == 1)
+
+    def _step_full(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
+        n = self.num_envs
+        B, U, M, _ = self._dims
+        scalars = np.zeros((n, 4))
+        ints = np.zeros((n, 4), dtype=np.int64)
+        owner = np.zeros((n, B, M), np.int64)
+        power = np.zeros((n, B, M))
+        assoc = np.full((n, U), -1, np.int64)
+        qos = np.zeros((n, U), np.bool_)
+        kpi = self._kpi_arrays()
+        self._k.full_step(ids, acts, self._gain_lin, self._ue_slice, self._offered, self._levels_w, self._params, owner,
+                          power, assoc, *kpi.values(), qos, scalars, ints)
+        rewards[ids] = scalars[ids, 1]
+        tti = self._tti.copy()
+        self._tti[ids] += 1
+        truncated[ids] = self._tti[ids] >= self.config.episode_length_tti
+        self._prev_ue_rate[ids] = kpi["ue_rate_bps"][ids]
+        self._prev_qos[ids] = qos[ids]
+        self._prev_assoc[ids] = assoc[ids]
+        if ids.size:
+            self._advance(ids)
+            self._begin_tti(ids)
+        # the single env keeps the evaluated allocation visible until the next step
+        self._owner[ids], self._power_w[ids], self._assoc[ids] = owner[ids], power[ids], assoc[ids]
+        complete = np.zeros(n, np.bool_)
+        complete[ids] = True
+        infos = self._info_dict(scalars[:, 0], scalars[:, 2], scalars[:, 3], ints[:, 0], ints[:, 1], ints[:, 2],
+                                ints[:, 3], kpi, tti, complete)
+        if ids.size:
+            present = np.zeros(n, np.bool_)
+            present[ids] = True
+            infos["owner"], infos["_owner"] = owner, present
+            infos["power_w"], infos["_power_w"] = power, present.copy()
+        return infos
+
+    def _info_dict(self, objective, rate_term, viol_term, n_rate, n_delay, n_proj, n_assoc, kpi, tti, complete):
+        n = self.num_envs
+        ones = np.ones(n, dtype=np.bool_)
+        info: dict[str, Any] = {
+            "objective": objective.astype(np.float64), "_objective": ones.copy(),
+            "reward_terms": {"rate": rate_term.astype(np.float64), "_rate": ones.copy(),
+                             "violation": viol_term.astype(np.float64), "_violation": ones.copy(),
+                             "bias": np.full(n, float(self._params[THETA_BIAS])), "_bias": ones.copy()},
+            "_reward_terms": ones.copy(),
+        }
+        for k, v in kpi.items():
+            info[k], info[f"_{k}"] = v, ones.copy()
+        info["violations"] = {
+            "rate": n_rate.astype(np.int64), "_rate": ones.copy(), "delay": n_delay.astype(np.int64), "_delay": ones.copy(),
+            "power_projection": n_proj.astype(np.int64), "_power_projection": ones.copy(),
+            "association": n_assoc.astype(np.int64), "_association": ones.copy(),
+        }
+        info["_violations"] = ones.copy()
+        info["action_mask"], info["_action_mask"] = self.action_masks(), ones.copy()
+        info["tti"], info["_tti"] = tti.astype(np.int64), ones.copy()
+        info["tti_complete"], info["_tti_complete"] = complete.astype(np.bool_), ones.copy()
+        return info
+
+    def _fill_reset_infos(self, info: dict[str, Any], ids: np.ndarray, others: bool) -> None:
+        """Write the reset info of `ids` (the empty allocation of their first TTI) into `info`'s rows."""
+        theta_c = float(self._params[THETA_C])
+        n_rate = self._rate_v[ids].sum(axis=1)
+        n_delay = self._delay_v[ids].sum(axis=1)
+        info["objective"][ids] = 0.0
+        info["reward_terms"]["rate"][ids] = 0.0
+        info["reward_terms"]["violation"][ids] = -theta_c * (n_rate + n_delay)
+        info["ue_rate_bps"][ids] = self._ue_rate[ids]
+        info["sinr_db"][ids] = self._sinr_db[ids]
+        info["ru_power_w"][ids] = self._ru_power[ids]
+        info["fronthaul_bps_per_hz"][ids] = self._fronthaul[ids]
+        info["delay_s"][ids] = self._delay[ids]
+        v = info["violations"]
+        v["rate"][ids], v["delay"][ids], v["power_projection"][ids], v["association"][ids] = n_rate, n_delay, 0, 0
+        info["action_mask"][ids] = self.action_masks()[ids]
+        info["tti"][ids] = 0
+        info["tti_complete"][ids] = False
+
+    def _reset_infos(self, ids: np.ndarray) -> dict[str, Any]:
+        n = self.num_envs
+        zeros_i = np.zeros(n, np.int64)
+        info = self._info_dict(np.zeros(n), np.zeros(n), np.zeros(n), zeros_i, zeros_i, zeros_i, zeros_i,
+                               self._kpi_arrays(), zeros_i, np.zeros(n, np.bool_))
+        self._fill_reset_infos(info, ids, False)
+        if ids.size < n:
+            mask = np.zeros(n, np.bool_)
+            mask[ids] = True
+            for d in (info, info["reward_terms"], info["violations"]):
+                for k in list(d):
+                    if k.startswith("_"):
+                        d[k] = mask.copy()
+            # rows of sub-envs not reset stay zero, as SyncVectorEnv leaves them
+            for d in (info, info["reward_terms"], info["violations"]):
+                for k, v in d.items():
+                    if not k.startswith("_") and isinstance(v, np.ndarray):
+                        v[~mask] = False if v.dtype == np.bool_ else 0
+        return info
