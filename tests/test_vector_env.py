@@ -1,0 +1,239 @@
+"""`ORANSlicingVectorEnv` against `SyncVectorEnv` over the single env: equal step for step."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import oran_gym  # noqa: F401  (registers ORANSlicing-v0)
+from oran_gym.envs.slicing_env import ORANSlicingEnv
+from oran_gym.envs.vector_env import ORANSlicingVectorEnv
+
+
+def assert_same(a, b, path="", exact=True):
+    """Recursive equality of batched results (dicts of arrays with their `_key` masks)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{path}: keys differ: {set(a) ^ set(b)}"
+        for k in a:
+            assert_same(a[k], b[k], f"{path}/{k}", exact)
+        return
+    if isinstance(a, tuple):
+        assert isinstance(b, tuple) and len(a) == len(b), f"{path}: tuples differ"
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]", exact)
+        return
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, f"{path}: shape {a.shape} != {b.shape}"
+    assert a.dtype == b.dtype, f"{path}: dtype {a.dtype} != {b.dtype}"
+    if exact or a.dtype.kind not in "fc":
+        assert np.array_equal(a, b, equal_nan=True), f"{path}: values differ at {np.argwhere(a != b)[:3].tolist()}"
+    else:
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, err_msg=path)
+
+
+def random_actions(envs, rng):
+    """A valid random action per sub-env (prb: uniform over the mask; full: uniform over the space)."""
+    if isinstance(envs.single_action_space, gym.spaces.Discrete):
+        masks = envs.action_masks() if hasattr(envs, "action_masks") else None
+        return np.array([rng.choice(np.flatnonzero(row)) for row in masks])
+    return rng.integers(0, envs.single_action_space.nvec[0], size=envs.action_space.shape)
+
+
+def run_pair(num_envs, steps, seed=3, exact=True, **kwargs):
+    """Step the native vector env and a reference side by side with the same actions; compare all."""
+    backend = kwargs.pop("reference_backend", None)
+    native = gym.make_vec("ORANSlicing-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    if backend is None:
+        ref = gym.make_vec("ORANSlicing-v0", num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    else:
+        ref = ORANSlicingVectorEnv(num_envs, backend=backend, **kwargs)
+    assert isinstance(native.unwrapped, ORANSlicingVectorEnv)
+    assert native.single_observation_space == ref.single_observation_space
+    assert native.single_action_space == ref.single_action_space
+    assert native.observation_space == ref.observation_space and native.action_space == ref.action_space
+    o1, i1 = native.reset(seed=seed)
+    o2, i2 = ref.reset(seed=seed)
+    assert_same(o1, o2, "reset obs", exact)
+    assert_same(i1, i2, "reset info", exact)
+    rng = np.random.default_rng(seed)
+    truncations = 0
+    for t in range(steps):
+        actions = random_actions(native, rng)
+        out1, out2 = native.step(actions), ref.step(actions)
+        for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out1, out2):
+            assert_same(x, y, f"step {t} {name}", exact)
+        assert native.observation_space.contains(out1[0])
+        truncations += int(out1[3].sum())
+    native.close()
+    ref.close()
+    return truncations
+
+
+@pytest.mark.parametrize(
+    "kwargs, steps",
+    [
+        ({"config": "tiny"}, 130),  # 30 steps per episode: several autoresets
+        ({"config": "tiny", "obs_mode": "paper", "reward_mode": "tti"}, 70),
+        ({"config": "multi_cell", "episode_length_tti": 2}, 160),
+        ({"config": "paper", "episode_length_tti": 2}, 110),
+        ({"config": "tiny", "csi_error_db": 2.0, "fading_rho": 0.6, "shadowing_std_db": 0.0}, 70),
+        ({"config": "tiny", "ue_speed_mps": 30.0, "fading_rho": None}, 70),  # movement: the compat path
+        ({"config": "tiny", "action_mode": "full"}, 25),
+        ({"config": "multi_cell", "action_mode": "full", "csi_error_db": 1.0, "episode_length_tti": 3}, 8),
+        ({"config": "tiny", "action_mode": "full", "obs_mode": "paper"}, 25),
+        ({"config": {"num_embb_ues": 0, "num_urllc_ues": 3, "num_prbs": 4}, "invalid_action": "idle"}, 90),
+    ],
+)
+def test_equals_sync_vector_env_step_for_step(kwargs, steps):
+    assert run_pair(3, steps, **kwargs) > 0  # every case crosses at least one autoreset
+
+
+def test_equals_sync_with_the_thread_pool_of_draws():
+    # 70 sub-envs: the random draws run on the thread pool (>= 64 sub-envs)
+    run_pair(70, 35, config="tiny")
+
+
+@pytest.mark.parametrize("kwargs", [{"config": "tiny"}, {"config": "multi_cell", "episode_length_tti": 1},
+                                    {"config": "tiny", "action_mode": "full"}, {"config": "tiny", "obs_mode": "paper"}])
+def test_numpy_backend_is_the_numba_kernels_twin(kwargs):
+    run_pair(4, 60, exact=False, reference_backend="numpy", **kwargs)
+
+
+def test_autoreset_is_next_step():
+    envs = ORANSlicingVectorEnv(2, "tiny", invalid_action="idle")
+    obs, _ = envs.reset(seed=0)
+    per_episode = envs.config.episode_length_tti * envs.config.num_rus * envs.config.num_prbs
+    for _ in range(per_episode - 1):
+        _, _, term, trunc, _ = envs.step(np.zeros(2, dtype=np.int64))
+        assert not trunc.any() and not term.any()
+    _, _, _, trunc, info = envs.step(np.zeros(2, dtype=np.int64))
+    assert trunc.all() and info["tti_complete"].all()
+    # the next step resets: the action is ignored (even an out-of-mask one), reward 0, flags False
+    single = ORANSlicingEnv("tiny")
+    ref_obs, ref_info = single.reset(seed=0)
+    single.reset(seed=0)
+    obs, reward, term, trunc, info = envs.step(np.full(2, envs.single_action_space.n - 1))
+    assert (reward == 0).all() and not term.any() and not trunc.any()
+    assert (info["tti"] == 0).all() and not info["tti_complete"].any()
+    # sub-env 0 continues its own generator: a fresh episode, not the seed-0 one
+    assert not np.array_equal(obs[0], ref_obs)
+    _, _, _, trunc, _ = envs.step(np.zeros(2, dtype=np.int64))
+    assert not trunc.any()
+
+
+def test_sub_env_i_is_seeded_seed_plus_i():
+    envs = ORANSlicingVectorEnv(3, "paper", episode_length_tti=1)
+    obs, info = envs.reset(seed=11)
+    for i in range(3):
+        single = ORANSlicingEnv("paper", episode_length_tti=1)
+        o, inf = single.reset(seed=11 + i)
+        np.testing.assert_array_equal(obs[i], o)
+        np.testing.assert_array_equal(info["action_mask"][i], inf["action_mask"])
+    again, _ = ORANSlicingVectorEnv(3, "paper").reset(seed=11)
+    np.testing.assert_array_equal(again, obs)
+    other, _ = ORANSlicingVectorEnv(3, "paper").reset(seed=12)
+    assert not np.array_equal(other, obs)
+    np.testing.assert_array_equal(other[0], obs[1])  # seed 12 + 0 == seed 11 + 1
+    listed, _ = ORANSlicingVectorEnv(3, "paper").reset(seed=[11, 12, 13])
+    np.testing.assert_array_equal(listed, obs)
+
+
+def test_partial_reset_with_reset_mask_equals_sync():
+    native = ORANSlicingVectorEnv(3, "tiny")
+    sync = gym.make_vec("ORANSlicing-v0", num_envs=3, vectorization_mode="sync", config="tiny")
+    native.reset(seed=5)
+    sync.reset(seed=5)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        a = random_actions(native, rng)
+        native.step(a)
+        sync.step(a)
+    mask = np.array([False, True, False])
+    o1, i1 = native.reset(seed=[None, 40, None], options={"reset_mask": mask})
+    o2, i2 = sync.reset(seed=[None, 40, None], options={"reset_mask": mask.copy()})
+    assert_same(o1, o2, "obs")
+    assert_same(i1, i2, "info")
+    for _ in range(40):  # the sub-envs are now out of step with each other
+        a = random_actions(native, rng)
+        assert_same(native.step(a), sync.step(a), "step")
+
+
+def test_batched_action_masks():
+    envs = ORANSlicingVectorEnv(4, "multi_cell")
+    singles = [ORANSlicingEnv("multi_cell") for _ in range(4)]
+    _, info = envs.reset(seed=0)
+    for i, env in enumerate(singles):
+        env.reset(seed=i)
+    masks = envs.action_masks()
+    assert masks.shape == (4, envs.single_action_space.n) and masks.dtype == np.bool_
+    np.testing.assert_array_equal(masks, info["action_mask"])
+    rng = np.random.default_rng(1)
+    seen_masked = False
+    for _ in range(60):
+        actions = random_actions(envs, rng)
+        _, _, _, _, info = envs.step(actions)
+        for i, env in enumerate(singles):
+            env.step(int(actions[i]))
+            np.testing.assert_array_equal(envs.action_masks()[i], env.action_masks())
+        np.testing.assert_array_equal(envs.action_masks(), info["action_mask"])
+        seen_masked |= not envs.action_masks().all()
+    assert seen_masked  # with 3 RUs, associated UEs are masked on the other RUs
+    full = ORANSlicingVectorEnv(2, "tiny", action_mode="full")
+    full.reset(seed=0)
+    assert full.action_masks().shape == (2, full.single_action_space.shape[0] * full.single_action_space.nvec[0])
+
+
+def test_make_vec_default_is_native_and_sync_still_available():
+    envs = gym.make_vec("ORANSlicing-v0", num_envs=2, config="tiny")
+    assert isinstance(envs.unwrapped, ORANSlicingVectorEnv)
+    assert envs.unwrapped.spec.id == "ORANSlicing-v0"
+    sync = gym.make_vec("ORANSlicing-v0", num_envs=2, vectorization_mode="sync", config="tiny")
+    assert isinstance(sync, gym.vector.SyncVectorEnv)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_envs": 0}, "num_envs must be an integer >= 1"),
+        ({"num_envs": 2, "backend": "jax"}, "backend must be"),
+        ({"num_envs": 2, "render_mode": "rgb_array"}, "does not render"),
+        ({"num_envs": 2, "max_episode_steps": 5}, "episode_length_tti"),
+        ({"num_envs": 2, "action_mode": "per_prb"}, "action_mode must be one of"),
+        ({"num_envs": 2, "num_prbs": 0}, "num_prbs"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ORANSlicingVectorEnv(config="tiny", **kwargs)
+
+
+def test_bad_actions_are_named():
+    envs = ORANSlicingVectorEnv(2, "tiny")
+    with pytest.raises(RuntimeError, match="reset"):
+        envs.step(np.zeros(2, dtype=np.int64))
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        envs.step(np.zeros(3, dtype=np.int64))
+    with pytest.raises(ValueError, match="integer array"):
+        envs.step(np.zeros(2))
+    with pytest.raises(ValueError, match=r"actions\[1\] = 99 is out of range"):
+        envs.step(np.array([0, 99]))
+    multi = ORANSlicingVectorEnv(2, "multi_cell")
+    multi.reset(seed=0)
+    multi.step(np.array([1, 0]))  # sub-env 0: UE 0 on RU 0
+    for _ in range(multi.config.num_prbs - 1):
+        multi.step(np.zeros(2, dtype=np.int64))
+    assert not multi.action_masks()[0, 1] and multi.action_masks()[1, 1]  # now on RU 1
+    with pytest.raises(ValueError, match=r"actions\[0\] = 1 \(UE 0, level 0\) is masked .* sub-env 0"):
+        multi.step(np.array([1, 1]))
+    with pytest.raises(ValueError, match="reset_mask"):
+        envs.reset(options={"reset_mask": np.array([1, 0])})
+    with pytest.raises(ValueError, match="takes only 'reset_mask'"):
+        envs.reset(options={"difficulty": 3})
+    full = ORANSlicingVectorEnv(2, "tiny", action_mode="full")
+    full.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions\[1, 2\] = -1 is out of range"):
+        a = np.zeros(full.action_space.shape, dtype=np.int64)
+        a[1, 2] = -1
+        full.step(a)
