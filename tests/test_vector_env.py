@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import numba
 import numpy as np
 import pytest
 
@@ -43,7 +44,9 @@ def random_actions(envs, rng):
 def run_pair(num_envs, steps, seed=3, exact=True, **kwargs):
     """Step the native vector env and a reference side by side with the same actions; compare all."""
     backend = kwargs.pop("reference_backend", None)
-    native = gym.make_vec("ORANSlicing-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    threads = kwargs.pop("num_threads", None)
+    native = gym.make_vec("ORANSlicing-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", num_threads=threads,
+                          **kwargs)
     if backend is None:
         ref = gym.make_vec("ORANSlicing-v0", num_envs=num_envs, vectorization_mode="sync", **kwargs)
     else:
@@ -89,9 +92,10 @@ def test_equals_sync_vector_env_step_for_step(kwargs, steps):
     assert run_pair(3, steps, **kwargs) > 0  # every case crosses at least one autoreset
 
 
-def test_equals_sync_with_the_thread_pool_of_draws():
-    # 70 sub-envs: the random draws run on the thread pool (>= 64 sub-envs)
-    run_pair(70, 35, config="tiny")
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+def test_equals_sync_with_threads_and_the_thread_pool_of_draws():
+    # 70 sub-envs on 2 threads: parallel kernels, and the random draws run on the thread pool
+    run_pair(70, 35, config="tiny", num_threads=2)
 
 
 @pytest.mark.parametrize("kwargs", [{"config": "tiny"}, {"config": "multi_cell", "episode_length_tti": 1},

@@ -13,6 +13,7 @@ sub-env objects), no rendering, and the per-env state accessors of the single en
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Mapping
@@ -45,6 +46,8 @@ class ORANSlicingVectorEnv(VectorEnv):
         backend: `"numba"` (default: the kernels of `oran_gym.sim.batched`) or `"numpy"` (their
             straightforward NumPy twins in `oran_gym.sim.batched_reference`, the speed benchmark's
             reference; equal to rounding, not bit for bit).
+        num_threads: threads of the numba kernels and the random draws. Default: 1 below 256
+            sub-envs (waking threads costs more than it saves there), numba's thread count above.
 
     Autoreset follows Gymnasium's `NEXT_STEP` mode: the step after a sub-env terminates or
     truncates resets it (reward 0, flags False, its reset observation and info) and ignores its
@@ -66,6 +69,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
         backend: str = "numba",
+        num_threads: int | None = None,
         **overrides: Any,
     ) -> None:
         """Build the batch; see the class docstring."""
@@ -84,6 +88,9 @@ class ORANSlicingVectorEnv(VectorEnv):
         else:
             kernels = batched
         self.backend, self._k = backend, kernels
+        if num_threads is not None and not (isinstance(num_threads, int) and 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS):
+            raise ValueError(f"num_threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}] "
+                             f"(NUMBA_NUM_THREADS), got {num_threads!r}")
         # one single env validates the arguments and defines the spaces (no state is kept from it)
         proto = ORANSlicingEnv(config, action_mode=action_mode, obs_mode=obs_mode, reward_mode=reward_mode,
                                invalid_action=invalid_action, **overrides)
@@ -162,12 +169,35 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._is_reset = False
         self._ru_pos_m = channel.ru_positions_m(B, cfg.inter_site_distance_m)
         self._home_pos_m = self._ru_pos_m[channel.ue_home_ru(U, B)]
-        self._workers = max(1, min(numba.get_num_threads(), os.cpu_count() or 1))
+        if num_threads is None:
+            num_threads = 1 if n < 256 else numba.config.NUMBA_NUM_THREADS
+        self._threads = num_threads
+        self._workers = max(1, min(num_threads, os.cpu_count() or 1))
         self._pool = None
 
     # ------------------------------------------------------------------------------------------
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         """Reset every sub-env (or those of `options["reset_mask"]`); sub-env i gets seed `seed + i`."""
+        with self._numba_threads():
+            return self._reset(seed, options)
+
+    def step(self, actions: Any):
+        """Step every sub-env; those that ended on the previous step are reset instead (NEXT_STEP)."""
+        with self._numba_threads():
+            return self._step(actions)
+
+    @contextlib.contextmanager
+    def _numba_threads(self):
+        prev = numba.get_num_threads()
+        if prev != self._threads:
+            numba.set_num_threads(self._threads)
+        try:
+            yield
+        finally:
+            if prev != self._threads:
+                numba.set_num_threads(prev)
+
+    def _reset(self, seed, options):
         n = self.num_envs
         if seed is None:
             seeds: list[int | None] = [None] * n
@@ -201,8 +231,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         infos = self._reset_infos(ids)
         return self._obs.copy(), infos
 
-    def step(self, actions: Any):
-        """Step every sub-env; those that ended on the previous step are reset instead (NEXT_STEP)."""
+    def _step(self, actions: Any):
         if not self._is_reset:
             raise RuntimeError("call reset() before step()")
         n = self.num_envs

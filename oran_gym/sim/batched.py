@@ -22,9 +22,9 @@ from oran_gym.sim.kernels import (
     POWER_RTOL,
     build_full_observation,
     channel_gain_lin,
+    compute_sinr_db,
     decode_full_action,
     evaluate_kernel,
-    compute_sinr_db,
     project_power,
     tti_observation_features,
 )
@@ -37,12 +37,12 @@ from oran_gym.sim.params import (
     PRB_BW_HZ,
     QUANT_NOISE_W,
     RATE_NORM_DENOM,
+    RATE_SCALE_BPS,
     RU_POWER_LIMIT_W,
     SE_MAX,
     THETA_BIAS,
     THETA_C,
     THETA_R,
-    RATE_SCALE_BPS,
     WEIGHT,
 )
 

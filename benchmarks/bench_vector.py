@@ -1,0 +1,241 @@
+"""Vectorised speed: the native `ORANSlicingVectorEnv` against Gymnasium's wrappers, NumPy and peers.
+
+Run: `python benchmarks/bench_vector.py [--quick|--smoke]` (or `oran-gym bench --only vector`).
+Writes `benchmarks/results/vector_speed.json` and `vector_speed.png`.
+
+Everything is measured in one process, in rounds that interleave the contenders, so that the
+machine's speed and load cancel in the ratios. Env-steps/s count sub-env steps (N per vector
+step). Every contender gets the same kind of actions: uniform random over the action space,
+drawn before timing, with `invalid_action="idle"` (a masked action idles the PRB); only the step
+calls are timed. Contenders: the single env (`gym.make`), `SyncVectorEnv` and `AsyncVectorEnv`
+over it, the native vector env with its numba kernels and with their NumPy twins (the batched
+NumPy reference), CartPole-v1, and mobile-env's `mobile-small-central-v0` when installed
+(`pip install mobile-env`, the `bench` extra). AsyncVectorEnv starts one process per sub-env, so
+it runs only up to N = 16 here. A profile of the native env at the largest N says where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import oran_gym  # noqa: F401
+
+try:
+    from benchmarks.bench_env import RESULTS, machine_info
+except ImportError:  # pragma: no cover
+    from bench_env import RESULTS, machine_info
+
+PRESET = "paper"
+
+
+def _steps_per_s(env, actions: np.ndarray, min_s: float, per_step: int) -> float:
+    """Env-steps/s of `env.step` over the pre-drawn `actions` (cycled), timing only the steps."""
+    n_act = len(actions)
+    step = env.step
+    busy, done, i = 0.0, 0, 0
+    while busy < min_s:
+        t0 = time.perf_counter()
+        for _ in range(50):
+            out = step(actions[i % n_act])
+            i += 1
+            if per_step == 1 and (out[2] or out[3]):
+                env.reset()
+        busy += time.perf_counter() - t0
+        done += 50
+    return done * per_step / busy
+
+
+def _single(make, min_s: float, seed: int = 0) -> float:
+    env = make()
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(4096)]
+    for a in actions[:100]:  # warm-up (numba dispatch, caches)
+        _, _, term, trunc, _ = env.step(a)
+        if term or trunc:
+            env.reset()
+    rate = _steps_per_s(env, actions, min_s, 1)
+    env.close()
+    return rate
+
+
+def _vector(kind: str, n: int, min_s: float, seed: int = 0) -> float:
+    kwargs = {"config": PRESET, "invalid_action": "idle"}
+    if kind == "native":
+        envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
+    elif kind == "numpy":
+        envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", backend="numpy", **kwargs)
+    else:
+        envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode=kind, **kwargs)
+    envs.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    actions = rng.integers(0, envs.single_action_space.n, size=(256, n))
+    for a in actions[:30]:
+        envs.step(a)
+    rate = _steps_per_s(envs, actions, min_s, n)
+    envs.close()
+    return rate
+
+
+def _mobile_env_maker():
+    try:
+        import mobile_env  # noqa: F401  (registers mobile-small-central-v0)
+    except ImportError:
+        return None
+    return lambda: gym.make("mobile-small-central-v0")
+
+
+def profile_native(n: int, steps: int) -> dict[str, Any]:
+    """Share of the native env's step time per function at `n` sub-envs (cProfile, own time)."""
+    envs = gym.make_vec("ORANSlicing-v0", num_envs=n, config=PRESET, invalid_action="idle")
+    envs.reset(seed=0)
+    rng = np.random.default_rng(0)
+    actions = rng.integers(0, envs.single_action_space.n, size=(steps, n))
+    for a in actions[:30]:
+        envs.step(a)
+    prof = cProfile.Profile()
+    prof.enable()
+    for a in actions:
+        envs.step(a)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    total = sum(v[2] for v in stats.values())
+    named = {}
+    for (file, _line, func), v in stats.items():
+        key = f"{Path(file).name}:{func}" if file != "~" else func
+        named[key] = named.get(key, 0.0) + v[2]
+    top = sorted(named.items(), key=lambda kv: -kv[1])[:8]
+    return {"num_envs": n, "steps": steps, "total_s": total, "top_own_time_share": {k: v / total for k, v in top}}
+
+
+def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, smoke: bool = False) -> dict[str, Any]:
+    """Run the benchmark; write `vector_speed.json` and `vector_speed.png` under `out_dir`."""
+    from tqdm import tqdm
+
+    if smoke:
+        sizes, min_s, rounds, sync_max, async_max = [1, 8], 0.05, 1, 8, 2
+    elif quick:
+        sizes, min_s, rounds, sync_max, async_max = [1, 16, 256, 1024], 0.5, 2, 256, 4
+    else:
+        sizes, min_s, rounds, sync_max, async_max = [1, 4, 16, 64, 256, 1024, 4096], 2.0, 3, 1024, 16
+    mobile = _mobile_env_maker()
+    singles = {"single": lambda: gym.make("ORANSlicing-v0", config=PRESET, invalid_action="idle"),
+               "cartpole": lambda: gym.make("CartPole-v1")}
+    if mobile is not None:
+        singles["mobile_env"] = mobile
+    jobs = [(k, 1) for k in singles]
+    for n in sizes:
+        jobs += [("native", n), ("numpy", n)]
+        if n <= sync_max:
+            jobs.append(("sync", n))
+        if n <= async_max:
+            jobs.append(("async", n))
+    samples: dict[str, list[float]] = {}
+    bar = tqdm(total=rounds * len(jobs), desc="vector speed", disable=not progress)
+    for _ in range(rounds):
+        for kind, n in jobs:
+            key = kind if kind in singles else f"{kind}@{n}"
+            rate = _single(singles[kind], min_s / 2) if kind in singles else _vector(kind, n, min_s)
+            samples.setdefault(key, []).append(rate)
+            bar.update()
+    bar.close()
+    med = {k: float(np.median(v)) for k, v in samples.items()}
+    big = max(n for n in sizes if n <= 1024)
+    ratios = {
+        f"native@{big}_over_single": med[f"native@{big}"] / med["single"],
+        f"native@{big}_over_numpy@{big}": med[f"native@{big}"] / med[f"numpy@{big}"],
+        "single_over_cartpole": med["single"] / med["cartpole"],
+    }
+    if "mobile_env" in med:
+        ratios["single_over_mobile_env"] = med["single"] / med["mobile_env"]
+    if f"sync@{big}" in med:
+        ratios[f"native@{big}_over_sync@{big}"] = med[f"native@{big}"] / med[f"sync@{big}"]
+    result: dict[str, Any] = {
+        "command": "oran-gym bench --only vector" + (" --smoke" if smoke else " --quick" if quick else " --full"),
+        "machine": machine_info(),
+        "preset": PRESET,
+        "method": "median over rounds of env-steps/s, step calls only, random actions drawn beforehand, invalid_action='idle'",
+        "sizes": sizes,
+        "steps_per_s": med,
+        "per_round": samples,
+        "ratios": ratios,
+        "profile": profile_native(big, 50 if smoke else 250),
+    }
+    result["targets"] = {
+        f"native@{big} >= 100x single": ratios[f"native@{big}_over_single"] >= 100,
+        f"native@{big} >= 3x numpy reference": ratios[f"native@{big}_over_numpy@{big}"] >= 3,
+    }
+    if "single_over_mobile_env" in ratios:
+        result["targets"]["single >= 100x mobile-env"] = ratios["single_over_mobile_env"] >= 100
+    out_dir = out_dir or RESULTS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "vector_speed.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot(result, out_dir / "vector_speed.png")
+    return result
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Env-steps/s against the number of sub-envs, with the single-env peers as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    med = result["steps_per_s"]
+    fig = Figure(figsize=(7, 4.2), dpi=100)
+    ax = fig.subplots()
+    labels = {"native": "ORANSlicingVectorEnv (numba)", "numpy": "batched NumPy reference", "sync": "SyncVectorEnv",
+              "async": "AsyncVectorEnv"}
+    for kind, label in labels.items():
+        pts = sorted((int(k.split("@")[1]), v) for k, v in med.items() if k.startswith(kind + "@"))
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=label)
+    styles = {"single": ("single env (gym.make)", "k"), "cartpole": ("CartPole-v1", "tab:gray"),
+              "mobile_env": ("mobile-env small central", "tab:red")}
+    for key, (label, colour) in styles.items():
+        if key in med:
+            ax.axhline(med[key], ls="--", lw=1, c=colour, label=f"{label}: {med[key]:,.0f}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("sub-environments N")
+    ax.set_ylabel("env-steps/s (paper preset, prb mode)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    """Human-readable lines of a result."""
+    med, r = result["steps_per_s"], result["ratios"]
+    lines = [f"{k:>16}: {v:>12,.0f} env-steps/s" for k, v in med.items()]
+    lines += [f"{k}: {v:,.1f}x" for k, v in r.items()]
+    lines += [f"target {k}: {'met' if ok else 'NOT met'}" for k, ok in result["targets"].items()]
+    prof = result["profile"]
+    lines.append(f"where the time goes at N = {prof['num_envs']}: " + ", ".join(
+        f"{k} {100 * v:.0f} %" for k, v in list(prof["top_own_time_share"].items())[:5]))
+    return lines
+
+
+def main() -> None:
+    """Command-line entry."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true")
+    size.add_argument("--smoke", action="store_true", help="seconds: checks the script runs")
+    ap.add_argument("--out-dir", type=Path, default=None)
+    args = ap.parse_args()
+    print("\n".join(summary_lines(run(quick=args.quick, smoke=args.smoke, out_dir=args.out_dir))))
+
+
+if __name__ == "__main__":
+    main()
