@@ -125,13 +125,14 @@ def bench_evaluate(duration_s: float, preset: str = "paper") -> dict[str, float]
     return out
 
 
-def run(quick: bool = False, out_path: Path | None = None, progress: bool = True) -> dict[str, Any]:
-    """Run the environment speed benchmark and write its JSON."""
+def run(quick: bool = False, out_path: Path | None = None, progress: bool = True, out_dir: Path | None = None,
+        smoke: bool = False) -> dict[str, Any]:
+    """Run the environment speed benchmark and write its JSON (`smoke`: a fraction of a second per env)."""
     from tqdm import tqdm
 
-    duration = 3.0 if quick else 15.0
+    duration = 0.3 if smoke else 3.0 if quick else 15.0
     steps = tqdm(total=2, desc="env speed", disable=not progress)
-    result: dict[str, Any] = {"command": "oran-gym bench" + (" --quick" if quick else " --full"), "machine": machine_info()}
+    result: dict[str, Any] = {"command": "oran-gym bench --only env" + (" --smoke" if smoke else " --quick" if quick else " --full"), "machine": machine_info()}
     result["env_steps"] = bench_env_steps(duration)
     steps.update()
     result["evaluate_allocation_paper"] = bench_evaluate(duration / 3)
@@ -145,7 +146,7 @@ def run(quick: bool = False, out_path: Path | None = None, progress: bool = True
         ]
         >= 10,
     }
-    out_path = out_path or RESULTS / "env_speed.json"
+    out_path = out_path or (out_dir or RESULTS) / "env_speed.json"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2) + "\n")
     return result

@@ -32,16 +32,16 @@ except ImportError:  # pragma: no cover
     from bench_env import RESULTS, machine_info
 
 
-def oracle_timing(quick: bool, progress: bool) -> pd.DataFrame:
+def oracle_timing(quick: bool, progress: bool, smoke: bool = False) -> pd.DataFrame:
     """Median solve time of ESA and MILP over seeds, one dimension varied at a time."""
     from tqdm import tqdm
 
     paper = ScenarioConfig.preset("paper")
-    seeds = range(3 if quick else 10)
+    seeds = range(1 if smoke else 3 if quick else 10)
     # the MILP around the paper preset (20 UEs, 25 PRBs, 3 levels) and beyond it
-    ues = [4, 10, 20, 40] + ([] if quick else [80])
-    prbs = [5, 10, 25, 50] + ([] if quick else [100])
-    levels = [1, 2, 3, 4] + ([] if quick else [6])
+    ues = [4] if smoke else [4, 10, 20, 40] + ([] if quick else [80])
+    prbs = [5] if smoke else [5, 10, 25, 50] + ([] if quick else [100])
+    levels = [1] if smoke else [1, 2, 3, 4] + ([] if quick else [6])
     fr = {1: (1.0,), 2: (0.5, 1.0), 3: (0.25, 0.5, 1.0), 4: (0.125, 0.25, 0.5, 1.0), 6: (1 / 32, 1 / 16, 1 / 8, 0.25, 0.5, 1.0)}
     cases: list[tuple[str, str, ScenarioConfig]] = []
     for n in ues:
@@ -52,7 +52,7 @@ def oracle_timing(quick: bool, progress: bool) -> pd.DataFrame:
         cases.append(("milp", "num_power_levels", paper.replace(power_level_fractions=fr[n])))
     # both oracles on instances small enough for the exhaustive search
     small = ScenarioConfig.preset("tiny")
-    for m in [1, 2, 3, 4, 5] if not quick else [1, 2, 3, 4]:
+    for m in [1, 2] if smoke else [1, 2, 3, 4, 5] if not quick else [1, 2, 3, 4]:
         for oracle in ("esa", "milp"):
             cases.append((oracle, "num_prbs (tiny: 4 UEs, 2 levels)", small.replace(num_prbs=m)))
     rows = []
@@ -81,12 +81,12 @@ def oracle_timing(quick: bool, progress: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def heuristic_gaps(quick: bool, progress: bool) -> tuple[pd.DataFrame, dict[str, Any]]:
+def heuristic_gaps(quick: bool, progress: bool, smoke: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-TTI reward and throughput of every heuristic against the MILP optimum on the paper preset."""
     from tqdm import tqdm
 
-    n_seeds = 20 if quick else 100
-    n_tti = 2 if quick else 10
+    n_seeds = 2 if smoke else 20 if quick else 100
+    n_tti = 1 if smoke else 2 if quick else 10
     milp = MILPOracle(time_limit_s=120.0)
     rows = []
     solve_times, proven = [], []
@@ -166,20 +166,20 @@ def plot(timing: pd.DataFrame, gaps: pd.DataFrame, path: Path) -> None:
     fig.savefig(path)
 
 
-def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None) -> dict[str, Any]:
+def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, smoke: bool = False) -> dict[str, Any]:
     """Run both parts and write CSV, JSON and PNG under `out_dir` (default benchmarks/results)."""
     out_dir = out_dir or RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    timing = oracle_timing(quick, progress)
-    per_tti, meta = heuristic_gaps(quick, progress)
+    timing = oracle_timing(quick, progress, smoke)
+    per_tti, meta = heuristic_gaps(quick, progress, smoke)
     summary = gap_summary(per_tti)
     timing.to_csv(out_dir / "oracle_timing.csv", index=False)
     per_tti.to_csv(out_dir / "heuristic_gaps_per_tti.csv", index=False)
     summary.to_csv(out_dir / "heuristic_gaps.csv", index=False)
     plot(timing, summary, out_dir / "oracles.png")
     result = {
-        "command": "oran-gym bench" + (" --quick" if quick else " --full"),
+        "command": "oran-gym bench --only oracles" + (" --smoke" if smoke else " --quick" if quick else " --full"),
         "machine": machine_info(),
         "wall_s": time.perf_counter() - t0,
         **meta,

@@ -64,7 +64,7 @@ def heuristic_on_test(cfg, test: dict[str, Any], name: str) -> dict[str, float]:
     return {"throughput_gap_pct": float(np.mean(obj_gap)), "reward_gap_pct": float(np.mean(rew_gap))}
 
 
-def ssvae_part(quick: bool, progress: bool, work: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+def ssvae_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Fig. 6a/6b and Table VI vs labelled samples, and the ablations."""
     import torch
 
@@ -74,35 +74,37 @@ def ssvae_part(quick: bool, progress: bool, work: Path) -> tuple[pd.DataFrame, p
 
     torch.set_num_threads(1)
     cfg = ScenarioConfig.preset("paper")
-    label_counts = [250, 500, 1000] if quick else [250, 500, 1000, 2000, 4000]
-    seeds = [0] if quick else [0, 1, 2]
-    n_test = 100 if quick else 500
+    label_counts = [40] if smoke else [250, 500, 1000] if quick else [250, 500, 1000, 2000, 4000]
+    seeds = [0] if quick or smoke else [0, 1, 2]
+    n_test = 10 if smoke else 100 if quick else 500
+    size = "smoke" if smoke else "quick" if quick else "full"
+    base = SSVAEConfig(epochs=2) if smoke else SSVAEConfig()
     pool = generate_dataset(cfg, max(label_counts), work / "labels_train.npz", seed=0, progress=progress)
     test_path = generate_dataset(cfg, n_test, work / "labels_test.npz", seed=1, progress=progress)
     pool, test = load_dataset(pool), load_dataset(test_path)
-    unl = unlabelled_drops(cfg, 7, 2000 if quick else 8000)
-    done = Checkpoint(work / f"ssvae_rows_{'quick' if quick else 'full'}.jsonl")
+    unl = unlabelled_drops(cfg, 7, 50 if smoke else 2000 if quick else 8000)
+    done = Checkpoint(work / f"ssvae_rows_{size}.jsonl")
     for n in label_counts:
         for s in seeds:
             if done.has(labelled=n, seed=s):
                 continue
-            model, hist = train_ssvae(cfg, subset(pool, n), unl, SSVAEConfig(seed=s), progress=progress)
+            model, hist = train_ssvae(cfg, subset(pool, n), unl, SSVAEConfig(**{**base.__dict__, "seed": s}), progress=progress)
             done.add({"variant": "ssvae", "labelled": n, "seed": s, "train_time_s": hist["train_time_s"],
                       **allocation_metrics(model, cfg, test)})
     per_run = done.frame()
-    n_ab = 1000 if quick else 2000
+    n_ab = 40 if smoke else 1000 if quick else 2000
     variants = {
-        "ssvae (full)": SSVAEConfig(),
-        "no contrastive": SSVAEConfig(use_contrastive=False),
-        "no VAE reconstruction": SSVAEConfig(use_reconstruction=False, variational=False),
-        "supervised-only MLP": SSVAEConfig(use_contrastive=False, use_reconstruction=False, variational=False),
+        "ssvae (full)": {},
+        "no contrastive": {"use_contrastive": False},
+        "no VAE reconstruction": {"use_reconstruction": False, "variational": False},
+        "supervised-only MLP": {"use_contrastive": False, "use_reconstruction": False, "variational": False},
     }
-    ab_done = Checkpoint(work / f"ablation_rows_{'quick' if quick else 'full'}.jsonl")
+    ab_done = Checkpoint(work / f"ablation_rows_{size}.jsonl")
     for name, conf in variants.items():
         for s in seeds:
             if ab_done.has(variant=name, seed=s):
                 continue
-            conf_s = SSVAEConfig(**{**conf.__dict__, "seed": s})
+            conf_s = SSVAEConfig(**{**base.__dict__, **conf, "seed": s})
             model, hist = train_ssvae(cfg, subset(pool, n_ab), None if name == "supervised-only MLP" else unl, conf_s)
             ab_done.add({"variant": name, "labelled": n_ab, "seed": s, **allocation_metrics(model, cfg, test)})
     ablations = ab_done.frame()
@@ -135,20 +137,20 @@ class Checkpoint:
         return pd.DataFrame(self.rows)
 
 
-def dqn_part(quick: bool, progress: bool, work: Path) -> pd.DataFrame:
+def dqn_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> pd.DataFrame:
     """The paper-configuration DQN (and the tuned one if its config exists) against the oracle."""
     from agents.dqn import CONFIG_DIR, OracleGapCallback, make_train_env, train_dqn
 
     configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
-    seeds = [0] if quick else [0, 1, 2]
-    done = Checkpoint(work / f"dqn_rows_{'quick' if quick else 'full'}.jsonl")
+    seeds = [0] if quick or smoke else [0, 1, 2]
+    done = Checkpoint(work / f"dqn_rows_{'smoke' if smoke else 'quick' if quick else 'full'}.jsonl")
     for conf in configs:
         for s in seeds:
             if done.has(config=conf, seed=s):
                 continue
-            steps = 2500 if quick else None
+            steps = 200 if smoke else 2500 if quick else None
             model, meta = train_dqn("paper", conf, seed=s, total_timesteps=steps, progress_bar=progress, tensorboard=False)
-            gap = OracleGapCallback(make_train_env("paper", 250), n_episodes=3 if quick else 10)
+            gap = OracleGapCallback(make_train_env("paper", 250), n_episodes=1 if smoke else 3 if quick else 10)
             gap.init_callback(model)
             row = gap.evaluate()
             done.add({"config": conf, "seed": s, "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
@@ -199,23 +201,24 @@ def plot(labels: pd.DataFrame, path: Path) -> None:
     fig.savefig(path)
 
 
-def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, with_dqn: bool = True) -> dict[str, Any]:
+def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, with_dqn: bool = True,
+        smoke: bool = False) -> dict[str, Any]:
     """Both parts; results under `out_dir` (default benchmarks/results)."""
     out_dir = out_dir or RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = out_dir / ".work_agents"
+    work = out_dir / (".work_agents_smoke" if smoke else ".work_agents")
     t0 = time.perf_counter()
-    per_run, ablations, meta = ssvae_part(quick, progress, work)
+    per_run, ablations, meta = ssvae_part(quick, progress, work, smoke)
     labels = summarise(per_run, ["labelled"])
     ab = summarise(ablations, ["variant"])
     per_run.to_csv(out_dir / "ssvae_labels_per_run.csv", index=False)
     labels.to_csv(out_dir / "ssvae_labels.csv", index=False)
     ab.to_csv(out_dir / "ssvae_ablations.csv", index=False)
     plot(labels, out_dir / "agents.png")
-    result: dict[str, Any] = {"command": "oran-gym bench --only agents" + (" --quick" if quick else " --full"), "machine": machine_info(), **meta,
+    result: dict[str, Any] = {"command": "oran-gym bench --only agents" + (" --smoke" if smoke else " --quick" if quick else " --full"), "machine": machine_info(), **meta,
                               "ssvae_vs_labels": labels.to_dict(orient="records"), "ablations": ab.to_dict(orient="records")}
     if with_dqn:
-        dqn = dqn_part(quick, progress, work)
+        dqn = dqn_part(quick, progress, work, smoke)
         dqn.to_csv(out_dir / "dqn_gap.csv", index=False)
         result["dqn"] = summarise(dqn, ["config"]).to_dict(orient="records")
     result["wall_s"] = time.perf_counter() - t0

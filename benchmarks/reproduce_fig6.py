@@ -34,8 +34,10 @@ except ImportError:  # pragma: no cover
     from reproduce_agents import unlabelled_drops
 
 
-def grid(quick: bool) -> list[tuple[str, float, dict[str, Any]]]:
+def grid(quick: bool, smoke: bool = False) -> list[tuple[str, float, dict[str, Any]]]:
     """(figure, x value, scenario overrides) of every point."""
+    if smoke:
+        return [("6c", 5, {"num_embb_ues": 5, "num_urllc_ues": 5})]
     ues = [5, 10, 20] if quick else [5, 10, 15, 20, 25, 30, 35, 40]
     points: list[tuple[str, float, dict[str, Any]]] = [("6c", n, {"num_embb_ues": n, "num_urllc_ues": n}) for n in ues]
     for p_dbm in ([34.0] if quick else [34.0, 37.0, 43.0]):  # 40 dBm is 6c itself
@@ -148,16 +150,18 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 
 def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, points: list | None = None,
         labels: int | None = None, epochs: int = 40, dqn_steps: int | None = None, eval_episodes: int | None = None,
-        eval_ttis: int | None = None, dqn_configs: list[str] | None = None) -> dict[str, Any]:
+        eval_ttis: int | None = None, dqn_configs: list[str] | None = None, smoke: bool = False) -> dict[str, Any]:
     """Run the sweep; parameters override the quick/full sizes (the tests shrink them)."""
     from tqdm import tqdm
 
     from oran_gym import ScenarioConfig
 
     out_dir = out_dir or RESULTS
-    work = out_dir / ".work_fig6"
+    work = out_dir / (".work_fig6_smoke" if smoke else ".work_fig6")
     work.mkdir(parents=True, exist_ok=True)
-    points = points or grid(quick)
+    points = points or grid(quick, smoke)
+    if smoke:
+        labels, epochs, dqn_steps, eval_episodes, eval_ttis = labels or 30, 2, dqn_steps or 100, eval_episodes or 1, eval_ttis or 1
     labels = labels or (300 if quick else 2000)
     if dqn_steps is None and quick:
         dqn_steps = 5000  # both DQN configurations; full runs use each configuration's own budget
@@ -176,7 +180,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     order.to_csv(out_dir / "fig6_ordering.csv", index=False)
     plot(df, out_dir / "fig6.png")
     result = {
-        "command": "oran-gym bench --only figures" + (" --quick" if quick else " --full"),
+        "command": "oran-gym bench --only figures" + (" --smoke" if smoke else " --quick" if quick else " --full"),
         "machine": machine_info(), "wall_s": time.perf_counter() - t0,
         "labels_per_point": labels, "ssvae_epochs": epochs, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
         "dqn_steps": dqn_steps or "each configuration's budget",

@@ -27,13 +27,13 @@ def _kpi_folder(data: Path) -> Path:
     return data / "operator_kpis" / "network_operator_KPIs_time_series_dataset"
 
 
-def kpi_part(data: Path, quick: bool, out_dir: Path, work: Path) -> dict[str, Any]:
+def kpi_part(data: Path, quick: bool, out_dir: Path, work: Path, smoke: bool = False) -> dict[str, Any]:
     """Seed 001 pipeline on the operator KPIs."""
     from agents.forecasting import PAPER_KPI, plot_kpi, run_kpi_pipeline
     from oran_gym.data import load_operator_kpis
 
     df = load_operator_kpis(_kpi_folder(data))
-    r = run_kpi_pipeline(df, epochs=3 if quick else 30, seed=0)
+    r = run_kpi_pipeline(df, epochs=1 if smoke else 3 if quick else 30, seed=0)
     r["table"].to_csv(out_dir / "forecast_kpi.csv", index=False)
     plot_kpi(r, out_dir / "forecast_kpi.png")
     r["bundle"].save(work / "kpi_bilstm.pt")
@@ -42,13 +42,13 @@ def kpi_part(data: Path, quick: bool, out_dir: Path, work: Path) -> dict[str, An
                                                                                      ("internet", "sessions", "vpn", "downstream")}}
 
 
-def qos_part(data: Path, quick: bool, out_dir: Path) -> dict[str, Any]:
+def qos_part(data: Path, quick: bool, out_dir: Path, smoke: bool = False) -> dict[str, Any]:
     """Seed 000 pipeline: random 10-fold and duplicate-aware grouped folds."""
     from agents.forecasting import PAPER_QOS, run_qos_pipeline
     from oran_gym.data import load_qos5g
 
     df = load_qos5g(data / "qos5g" / "qos5g.csv")
-    kw = {"folds": 3 if quick else 10, "epochs": 20 if quick else 200}
+    kw = {"folds": 2 if smoke else 3 if quick else 10, "epochs": 1 if smoke else 20 if quick else 200}
     plain = run_qos_pipeline(df, **kw)
     grouped = run_qos_pipeline(df, grouped=True, **kw)
     table = pd.concat([plain["summary"].assign(split="KFold"), grouped["summary"].assign(split="GroupKFold (duplicates together)")])
@@ -57,7 +57,7 @@ def qos_part(data: Path, quick: bool, out_dir: Path) -> dict[str, Any]:
             "grouped": grouped["summary"].reset_index().to_dict(orient="records"), "paper": PAPER_QOS, "folds": kw["folds"]}
 
 
-def dqn_with_forecasts(data: Path, quick: bool, work: Path) -> pd.DataFrame:
+def dqn_with_forecasts(data: Path, quick: bool, work: Path, smoke: bool = False) -> pd.DataFrame:
     """DQN (paper config) on the trace-driven paper scenario, with and without ForecastObservation."""
     import gymnasium as gym
 
@@ -68,11 +68,11 @@ def dqn_with_forecasts(data: Path, quick: bool, work: Path) -> pd.DataFrame:
     from oran_gym.wrappers import ForecastObservation
 
     kpi = KPIForecasterBundle.load(work / "kpi_bilstm.pt")
-    qos = QoSRegressorBundle.fit(load_qos5g(data / "qos5g" / "qos5g.csv"), epochs=20 if quick else 100)
+    qos = QoSRegressorBundle.fit(load_qos5g(data / "qos5g" / "qos5g.csv"), epochs=1 if smoke else 20 if quick else 100)
     qos.save(work / "qos_cnn_bilstm.pt")
     trace = str(_kpi_folder(data))
-    steps = 2500 if quick else PAPER_CONFIG["episodes"] * PAPER_CONFIG["steps_per_episode"]
-    seeds = [0] if quick else [0, 1, 2]
+    steps = 100 if smoke else 2500 if quick else PAPER_CONFIG["episodes"] * PAPER_CONFIG["steps_per_episode"]
+    seeds = [0] if quick or smoke else [0, 1, 2]
     rows = []
     for variant in ("without forecasts", "with forecasts"):
         for seed in seeds:
@@ -82,7 +82,7 @@ def dqn_with_forecasts(data: Path, quick: bool, work: Path) -> pd.DataFrame:
 
             model = make_dqn(make(2), "paper", seed=seed)
             model.learn(total_timesteps=steps)
-            res = evaluate_policy(model, make(10), n_episodes=3 if quick else 10, seed=30_000)
+            res = evaluate_policy(model, make(1 if smoke else 10), n_episodes=1 if smoke else 3 if quick else 10, seed=30_000)
             per_ep = res.per_tti.groupby("episode")["reward"].mean()
             rows.append({"variant": variant, "seed": seed, "timesteps": steps, "mean_tti_reward": float(per_ep.mean()),
                          "objective_mbps": float(res.per_tti["objective_mbps"].mean()),
@@ -91,7 +91,7 @@ def dqn_with_forecasts(data: Path, quick: bool, work: Path) -> pd.DataFrame:
 
 
 def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = None, with_dqn: bool = True,
-        with_qos: bool = True) -> dict[str, Any]:
+        with_qos: bool = True, smoke: bool = False, progress: bool = False) -> dict[str, Any]:
     """All parts; `data` defaults to `oran_gym.data.data_dir()`."""
     import torch
 
@@ -102,15 +102,16 @@ def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = No
     if data is None:
         raise FileNotFoundError("real data not found: set ORAN_GYM_DATA or place ../shared/data beside the checkout")
     out_dir = out_dir or RESULTS
-    work = out_dir / ".work_forecast"
+    work = out_dir / (".work_forecast_smoke" if smoke else ".work_forecast")
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    result: dict[str, Any] = {"command": "python benchmarks/reproduce_forecasting.py" + (" --quick" if quick else "") + ("" if with_qos else " --no-qos"),
-                              "machine": machine_info(), "kpi": kpi_part(data, quick, out_dir, work)}
+    size = " --smoke" if smoke else " --quick" if quick else ""
+    result: dict[str, Any] = {"command": "python benchmarks/reproduce_forecasting.py" + size + ("" if with_qos else " --no-qos"),
+                              "machine": machine_info(), "kpi": kpi_part(data, quick, out_dir, work, smoke)}
     if with_qos:
-        result["qos"] = qos_part(data, quick, out_dir)
+        result["qos"] = qos_part(data, quick, out_dir, smoke)
     if with_dqn:
-        dqn = dqn_with_forecasts(data, quick, work)
+        dqn = dqn_with_forecasts(data, quick, work, smoke)
         dqn.to_csv(out_dir / "forecast_dqn.csv", index=False)
         from oran_gym.evaluation import ci95_half_width
 

@@ -17,15 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def _load(name: str):
-    path = RESULTS / name
+def _load(results: Path, name: str):
+    path = results / name
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def render() -> str:
-    """The results section as Markdown."""
+def render(results: Path = RESULTS) -> str:
+    """The results section as Markdown, from the result files under `results`."""
     out: list[str] = []
-    env = _load("env_speed.json")
+    env = _load(results, "env_speed.json")
     if env:
         e, k = env["env_steps"], env["evaluate_allocation_paper"]
         out += [
@@ -43,7 +43,7 @@ def render() -> str:
             "(validation dominates) | - |",
             "",
         ]
-    orc = _load("oracles.json")
+    orc = _load(results, "oracles.json")
     if orc:
         proven = orc.get("milp_proven_optimal")
         out += [
@@ -62,7 +62,7 @@ def render() -> str:
         out += ["", f"Largest MILP instance timed: {int(big['num_ues'])} UEs x {int(big['num_prbs'])} PRBs x "
                 f"{int(big['num_power_levels'])} levels ({big['candidates']:.1e} exhaustive-search candidates), median "
                 f"{big['median_solve_s'] * 1e3:.0f} ms, proven {big['proven_optimal']}. Plot: `benchmarks/results/oracles.png`.", ""]
-    ag = _load("agents.json")
+    ag = _load(results, "agents.json")
     if ag:
         out += [f"**SS-VAE and DQN vs the oracle** (`{ag['command']}`, paper preset, {ag['test_samples']} test TTIs, "
                 f"training seeds {ag['seeds']}); paper: gap 2.1 %, association error 4.7 %, power MAE 0.092, R^2 0.768, cosine 0.988.", "",
@@ -81,7 +81,7 @@ def render() -> str:
             out.append(f"DQN `{r['config']}` ({int(r['timesteps'])} steps): reward gap {r['reward_gap_pct']:.1f} %, "
                        f"throughput gap {r['throughput_gap_pct']:.1f} % to the oracle.")
         out.append("")
-    f6 = _load("fig6.json")
+    f6 = _load(results, "fig6.json")
     if f6:
         df = pd.DataFrame(f6["rows"])
         c = df[df["figure"] == "6c"].pivot_table(index="x", columns="policy", values="aggregated_throughput_mbps")
@@ -93,7 +93,7 @@ def render() -> str:
         for x, row in c.iterrows():
             out.append(f"| {x:g} | " + " | ".join(f"{v:.1f}" for v in row) + " |")
         out.append("")
-    fc = _load("forecasting.json")
+    fc = _load(results, "forecasting.json")
     if fc:
         paper = fc["kpi"]["paper"]["efficiency_median"]
         out += [f"**Digital twin, seed 001** (`{fc['command']}`, real operator KPIs, {fc['kpi']['split']['test']} test windows):", "",
@@ -106,7 +106,21 @@ def render() -> str:
             out.append(f"DQN on trace-driven traffic, {r['variant']}: mean TTI reward {r['mean_tti_reward']:.2f} +- {r['ci95']:.2f} "
                        f"({r['seeds']} seeds).")
         out.append("")
-    qos_dir = RESULTS / "forecast_qos"
+    vec = _load(results, "vector_speed.json")
+    if vec:
+        med, r = vec["steps_per_s"], vec["ratios"]
+        out += [f"**Vector env speed** (`{vec['command']}`, paper preset, prb mode, {vec['machine']['cpu_count']} cores; "
+                f"{vec['method']}):", "", "| contender | env-steps/s |", "|---|---|"]
+        out += [f"| {k} | {v:,.0f} |" for k, v in med.items()]
+        out += ["", "| ratio (same run) | value | target |", "|---|---|---|"]
+        targets = {"_over_single": ">= 100x", "_over_numpy": ">= 3x", "single_over_mobile_env": ">= 100x"}
+        for k, v in r.items():
+            t = next((t for key, t in targets.items() if key in k), "-")
+            out.append(f"| {k} | {v:,.1f}x | {t} |")
+        prof = vec["profile"]
+        out += ["", f"Where the time goes at N = {prof['num_envs']} (cProfile own time): " + ", ".join(
+            f"`{k}` {100 * v:.0f} %" for k, v in prof["top_own_time_share"].items()) + ". Plot: `vector_speed.png`.", ""]
+    qos_dir = results / "forecast_qos"
     if (qos_dir / "forecast_qos.json").exists():
         q = json.loads((qos_dir / "forecast_qos.json").read_text())
         out += ["**CNN-BiLSTM, seed 000** (`oran-gym forecast qos --out benchmarks/results/forecast_qos`, real Kaggle table, "
@@ -127,14 +141,113 @@ def render() -> str:
         for _, r in k.iterrows():
             out.append(f"| {r['model']} | {r['R2_mean']:.4f} +- {r['R2_std']:.4f} | {r['MAE_mean']:.4f} | {r['RMSE_mean']:.4f} |")
         out.append("")
+    elif fc and "qos" in fc:
+        q = fc["qos"]
+        out += [f"**CNN-BiLSTM, seed 000** (`{fc['command']}`, {q['folds']} folds); paper: proposed MAE 0.0087, RMSE 0.0161, "
+                "R^2 0.9964.", "", "| model | R^2 | MAE |", "|---|---|---|"]
+        for r in q["kfold"]:
+            name = r.get("model", r.get("index", "?"))
+            out.append(f"| {name} | {r['R2_mean']:.4f} | {r['MAE_mean']:.4f} |")
+        out.append("")
     return "\n".join(out)
+
+
+FIGURES = [  # (file, caption) embedded in REPORT.md when present
+    ("vector_speed.png", "Env-steps/s against the number of sub-envs: native vector env, Gymnasium's wrappers, NumPy, peers."),
+    ("oracles.png", "Oracle solve time against instance size, and each heuristic's gap to the MILP optimum."),
+    ("agents.png", "Fig. 6a/6b: SS-VAE throughput gap and association error against labelled samples (paper: 2.1 %, 4.7 %)."),
+    ("fig6.png", "Fig. 6c-6f: aggregated and per-slice throughput of oracle, SS-VAE, DQN and the best heuristic."),
+    ("forecast_kpi.png", "Seed 001: BiLSTM digital twin against static provisioning on the operator KPIs."),
+]
+
+
+def misses(results: Path) -> list[str]:
+    """Where our reproductions miss the papers' numbers, read from the result files."""
+    out = []
+    ag = _load(results, "agents.json")
+    if ag:
+        at = {r["labelled"]: r for r in ag["ssvae_vs_labels"]}
+        r = at.get(2000) or at[max(at)]
+        out.append(f"SS-VAE throughput gap {r['throughput_gap_pct']:.1f} % at {r['labelled']} labels (paper 2.1 %), association "
+                   f"error {r['association_error_pct']:.1f} % (paper 4.7 %); its reward gap is {r['reward_gap_pct']:.0f} %: the "
+                   "decoded allocations leave QoS constraints unmet, which the paper's throughput metric does not show.")
+        for d in ag.get("dqn", []):
+            out.append(f"DQN ({d['config']}): reward gap {d['reward_gap_pct']:.0f} %, throughput gap {d['throughput_gap_pct']:.1f} %; "
+                       "the paper reports no DQN gap we can compare with, and our DQN stays far from the optimum.")
+    fc = _load(results, "forecasting.json")
+    if fc:
+        eff = {r["method"]: r["efficiency_median"] for r in fc["kpi"]["table"]}
+        sla = {r["method"]: r["sla_compliance"] for r in fc["kpi"]["table"]}
+        if "bilstm" in eff:
+            out.append(f"Seed 001: BiLSTM median efficiency {eff['bilstm']:.3f} (paper 0.987) but SLA compliance only "
+                       f"{sla['bilstm']:.2f}: the efficiency metric scores under-provisioning as perfect.")
+    qj = results / "forecast_qos" / "forecast_qos.json"
+    if qj.exists():
+        q = json.loads(qj.read_text())
+        best = max(q["kfold"], key=lambda r: r["R2_mean"])
+        ours = next((r for r in q["kfold"] if "CNN" in str(r["model"])), None)
+        if ours:
+            out.append(f"Seed 000: our CNN-BiLSTM R^2 {ours['R2_mean']:.3f} (paper 0.9964); the best model here is "
+                       f"{best['model']} at {best['R2_mean']:.3f}.")
+    vec = _load(results, "vector_speed.json")
+    if vec:
+        for k, ok in vec["targets"].items():
+            if not ok:
+                out.append(f"Speed target not met: {k} (measured " + ", ".join(
+                    f"{n} {v:.1f}x" for n, v in vec["ratios"].items() if n.split("_over_")[0] in k.split(" ")[0] + k) + ").")
+    return out
+
+
+def _provenance(results: Path) -> list[str]:
+    rows = ["| file | command | date (UTC) | cores | numpy | numba | gymnasium |", "|---|---|---|---|---|---|---|"]
+    for path in sorted(results.glob("*.json")):
+        try:
+            d = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            continue
+        m = d.get("machine", {}) if isinstance(d, dict) else {}
+        if not m:
+            continue
+        rows.append(f"| `{path.name}` | `{d.get('command', '?')}` | {m.get('date_utc', '?')} | {m.get('cpu_count', '?')} | "
+                    f"{m.get('numpy', '?')} | {m.get('numba', '?')} | {m.get('gymnasium', '?')} |")
+    return rows
+
+
+def render_report(results: Path = RESULTS, command: str = "oran-gym bench") -> str:
+    """REPORT.md: every table beside the paper's numbers, the figures, provenance and where we miss."""
+    import platform
+    import time
+
+    lines = ["# oran-gym benchmark report", "",
+             f"Rendered by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+             f"(Python {platform.python_version()}) from the result files in this folder. Each table names the command "
+             "that produced its numbers; the provenance table gives the machine and versions of every result file. "
+             "Paper numbers are quoted beside ours.", "", "## Results beside the papers", "", render(results), "## Figures", ""]
+    for name, caption in FIGURES:
+        if (results / name).exists():
+            lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+    miss = misses(results)
+    if miss:
+        lines += ["## Where we miss the papers (or our targets)", ""] + [f"- {m}" for m in miss] + [""]
+    lines += ["## Provenance", ""] + _provenance(results) + [""]
+    return "\n".join(lines)
+
+
+def write_report(results: Path = RESULTS, command: str = "oran-gym bench") -> Path:
+    """Write `results/REPORT.md`; returns its path."""
+    path = Path(results) / "REPORT.md"
+    path.write_text(render_report(Path(results), command))
+    return path
 
 
 def main() -> None:
     """Print, or write into README.md with --write."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--report", action="store_true", help="also render benchmarks/results/REPORT.md")
     args = ap.parse_args()
+    if args.report:
+        print(f"wrote {write_report(RESULTS, 'python benchmarks/results_table.py --report')}")
     text = render()
     if not args.write:
         print(text)

@@ -147,26 +147,55 @@ def cmd_bench(args: argparse.Namespace) -> int:
     _load_benchmarks()
     from benchmarks import bench_env
 
+    import importlib
+    import time
+
+    from benchmarks import results_table
+
     progress = sys.stderr.isatty()
     quick = not args.full
-    parts = args.only or (["env", "oracles", "agents", "forecasting", "figures"] if args.full else ["env", "oracles", "agents"])
-    import importlib
+    out_dir = Path(args.out_dir).resolve() if args.out_dir else bench_env.RESULTS
+    parts = args.only or [part for part, _, _ in BENCH_PARTS]
+    done = []
+    for part, title, module_name in BENCH_PARTS:
+        if part not in parts:
+            continue
+        if part == "forecasting":
+            from oran_gym.data import data_dir
 
-    sections = [
-        ("env", "environment speed", "bench_env"),
-        ("oracles", "oracles and heuristics", "bench_oracles"),
-        ("agents", "SS-VAE and DQN against the oracle", "reproduce_agents"),
-        ("forecasting", "forecasters on the real data", "reproduce_forecasting"),
-        ("figures", "Fig. 6c-6f", "reproduce_fig6"),
-    ]
-    for part, title, module_name in sections:
-        if part in parts:
-            module = importlib.import_module(f"benchmarks.{module_name}")
-            print(f"== {title} ==")
-            kwargs = {} if part == "forecasting" else {"progress": progress}  # the forecasting run has no progress bar
-            result = module.run(quick=quick, **kwargs)
-            print("\n".join(module.summary_lines(result)))
-    print(f"results written under {bench_env.RESULTS}/")
+            if data_dir() is None:
+                print(f"== {title}: skipped, the real data were not found (set ORAN_GYM_DATA or place ../shared/data) ==")
+                continue
+        module = importlib.import_module(f"benchmarks.{module_name}")
+        print(f"== {title} ==", flush=True)
+        t0 = time.perf_counter()
+        result = module.run(quick=quick, progress=progress, out_dir=out_dir, smoke=args.smoke)
+        print("\n".join(module.summary_lines(result)))
+        done.append(f"{part} ({time.perf_counter() - t0:.0f} s)")
+    report = results_table.write_report(out_dir, command="oran-gym bench " + " ".join(sys.argv[2:]).strip())
+    print(f"ran: {', '.join(done)}")
+    print(f"results written under {out_dir}/; report: {report}")
+    return 0
+
+
+BENCH_PARTS = [  # (part, title, module in benchmarks/), in the order `oran-gym bench` runs them
+    ("env", "environment speed", "bench_env"),
+    ("vector", "vector env speed (native, Sync, Async, NumPy, CartPole, mobile-env)", "bench_vector"),
+    ("oracles", "oracles and heuristics", "bench_oracles"),
+    ("agents", "SS-VAE and DQN against the oracle (Fig. 6a, 6b, Table VI)", "reproduce_agents"),
+    ("forecasting", "forecasters on the real data (seeds 000 and 001)", "reproduce_forecasting"),
+    ("figures", "Fig. 6c-6f", "reproduce_fig6"),
+]
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run or resume a sweep grid (YAML) on the local process pool or on Ray."""
+    from oran_gym.sweep import load_grid, run_sweep
+
+    grid = load_grid(args.grid)
+    table = run_sweep(grid, backend=args.backend, workers=args.workers, address=args.address, progress=sys.stderr.isatty())
+    print(table.to_string(index=False, max_colwidth=40))
+    print(f"results: {grid['out']}/results.csv (timings.csv beside it)")
     return 0
 
 
@@ -366,12 +395,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: kpi 30, qos 200)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_forecast)
+    p = sub.add_parser("sweep", help="run or resume a grid of evaluations, oracle labelling and training runs")
+    p.add_argument("grid", help="grid file (YAML); see oran_gym/sweep.py or examples/sweep_tiny.yaml")
+    p.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="local: a process pool (default); ray: Ray tasks (pip install 'oran-gym[ray]')")
+    p.add_argument("--workers", type=int, default=None, help="local backend: processes (default: CPU count)")
+    p.add_argument("--address", default=None, help="ray backend: address of a running cluster (default: start a local one)")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("bench", help="run the benchmarks (results in benchmarks/results/)")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="reduced sizes and seeds, a few minutes (the default)")
+    size.add_argument("--quick", action="store_true", help="reduced sizes and seeds (the default)")
     size.add_argument("--full", action="store_true", help="paper-scale runs (100 seeds, 3 training seeds, Fig. 6 sweep): hours")
-    p.add_argument("--only", action="append", choices=["env", "oracles", "agents", "figures", "forecasting"],
-                   help="run only these parts (repeatable); default: env, oracles, agents (--full adds figures)")
+    size.add_argument("--smoke", action="store_true", help="seconds per part: checks every part runs (CI); use with --out-dir")
+    p.add_argument("--only", action="append", choices=[part for part, _, _ in BENCH_PARTS],
+                   help="run only these parts (repeatable); default: all of them")
+    p.add_argument("--out-dir", default=None, help="where results and REPORT.md go (default benchmarks/results)")
     p.set_defaults(func=cmd_bench)
     return ap
 

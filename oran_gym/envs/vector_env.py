@@ -133,7 +133,11 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._window_pos = z(n, i8)
         self._window_packets = z((n, ue), i8)
         self._offered = z((n, U))
-        self._normals = z((n, B, U, M, 2))
+        # the fading innovations: drawn straight into the fading array when it has no memory (rho = 0)
+        if cfg.fading_rho == 0.0:
+            self._normals = self._fading.view(np.float64).reshape(n, B, U, M, 2)
+        else:
+            self._normals = z((n, B, U, M, 2))
         self._arrivals = z((n, ue), i8)
         self._csi = z((n, B, U, M)) if cfg.csi_error_db > 0 else z((1, 1, 1, 1))
         # TTI features and allocation state
