@@ -150,7 +150,8 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 
 def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, points: list | None = None,
         labels: int | None = None, epochs: int = 40, dqn_steps: int | None = None, eval_episodes: int | None = None,
-        eval_ttis: int | None = None, dqn_configs: list[str] | None = None, smoke: bool = False) -> dict[str, Any]:
+        eval_ttis: int | None = None, dqn_configs: list[str] | None = None, smoke: bool = False,
+        command: str | None = None) -> dict[str, Any]:
     """Run the sweep; parameters override the quick/full sizes (the tests shrink them)."""
     from tqdm import tqdm
 
@@ -180,7 +181,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     order.to_csv(out_dir / "fig6_ordering.csv", index=False)
     plot(df, out_dir / "fig6.png")
     result = {
-        "command": "oran-gym bench --only figures" + (" --smoke" if smoke else " --quick" if quick else " --full"),
+        "command": command or "oran-gym bench --only figures" + (" --smoke" if smoke else " --quick" if quick else " --full"),
         "machine": machine_info(), "wall_s": time.perf_counter() - t0,
         "labels_per_point": labels, "ssvae_epochs": epochs, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
         "dqn_steps": dqn_steps or "each configuration's budget",
@@ -206,10 +207,20 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 
 def main() -> None:
     """Command-line entry."""
+    import sys
+
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="the quick sizes (9 points, 300 labels, DQN 5000 steps)")
+    ap.add_argument("--grid", choices=["quick", "full"], default=None,
+                    help="which scenario points (default: that of --quick or the full run); e.g. the full grid at quick sizes")
+    ap.add_argument("--labels", type=int, default=None, help="labelled samples per point")
+    ap.add_argument("--dqn-steps", type=int, default=None, help="DQN training steps (default: each configuration's budget)")
+    ap.add_argument("--out-dir", type=Path, default=None)
     args = ap.parse_args()
-    print("\n".join(summary_lines(run(quick=args.quick))))
+    points = grid(args.grid == "quick") if args.grid else None
+    command = "python benchmarks/reproduce_fig6.py " + " ".join(sys.argv[1:])
+    print("\n".join(summary_lines(run(quick=args.quick, points=points, labels=args.labels, dqn_steps=args.dqn_steps,
+                                       out_dir=args.out_dir, command=command))))
 
 
 if __name__ == "__main__":

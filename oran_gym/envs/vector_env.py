@@ -265,7 +265,7 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def close_extras(self, **kwargs: Any) -> None:
         """Stop the thread pool of the random draws."""
-        if self._pool is not None:
+        if getattr(self, "_pool", None) is not None:  # absent when __init__ failed
             self._pool.shutdown()
             self._pool = None
 
