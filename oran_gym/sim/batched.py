@@ -19,9 +19,9 @@ import numpy as np
 from numba import njit, prange
 
 from oran_gym.sim.kernels import (
+    LN10_OVER_10,
     POWER_RTOL,
     build_full_observation,
-    channel_gain_lin,
     compute_sinr_db,
     decode_full_action,
     evaluate_kernel,
@@ -32,6 +32,8 @@ from oran_gym.sim.params import (
     DELAY_BUDGET_S,
     FIBRE_DELAY_S,
     FRONTHAUL_CAP,
+    GAIN_DB_MAX,
+    GAIN_DB_MIN,
     NOISE_W,
     PKT_BITS,
     PRB_BW_HZ,
@@ -283,17 +285,18 @@ def advance_dynamics(
 
 @njit(cache=True, inline="always")
 def _refresh_gain(e, large_scale_db, fading, csi_noise_db, use_csi_noise, gain_lin, observed_gain_db):
-    """`NetworkState._refresh_gains` of sub-env e (`channel_gain_lin`, then the CSI error)."""
+    """`NetworkState._refresh_gains` of sub-env e: `kernels.channel_gain_lin`'s arithmetic, then the
+    CSI error, written straight into the batch arrays."""
     num_rus, num_ues, num_prbs = fading.shape[1], fading.shape[2], fading.shape[3]
-    gain, gain_db = channel_gain_lin(large_scale_db[e], fading[e])
-    gain_lin[e] = gain
-    if use_csi_noise:
-        for b in range(num_rus):
-            for u in range(num_ues):
-                for m in range(num_prbs):
-                    observed_gain_db[e, b, u, m] = gain_db[b, u, m] + csi_noise_db[e, b, u, m]
-    else:
-        observed_gain_db[e] = gain_db
+    for b in range(num_rus):
+        for u in range(num_ues):
+            ls = 10.0 ** (-large_scale_db[e, b, u] / 10.0)
+            for m in range(num_prbs):
+                g = fading[e, b, u, m]
+                h = ls * (g.real * g.real + g.imag * g.imag)
+                gain_lin[e, b, u, m] = h
+                db = 10.0 * np.log10(max(h, 1e-30))
+                observed_gain_db[e, b, u, m] = db + csi_noise_db[e, b, u, m] if use_csi_noise else db
 
 
 @njit(cache=True, inline="always")
@@ -346,21 +349,30 @@ def begin_tti(
             if offered_load_bps[e, u] > 0:
                 n_pos += 1
         reward_so_far[e] = -params[THETA_C] * (num_ues + n_pos) + params[THETA_BIAS]
-        gn, wn, on = tti_observation_features(observed_gain_db[e], offered_load_bps[e], params)
-        wideband_norm[e] = wn
-        offered_norm[e] = on
         if prb_mode:
+            # `kernels.tti_observation_features`' arithmetic, written straight into the batch arrays
             for b in range(num_rus):
-                for m in range(num_prbs):
-                    for u in range(num_ues):
-                        prb_gain_obs[e, b * num_prbs + m, u] = gn[b, u, m]
+                for u in range(num_ues):
+                    acc = 0.0
+                    for m in range(num_prbs):
+                        x = observed_gain_db[e, b, u, m]
+                        acc += np.exp(x * LN10_OVER_10)
+                        prb_gain_obs[e, b * num_prbs + m, u] = min(max((x - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0), 1.0)
+                    w = 10.0 * np.log10(acc / num_prbs)
+                    wideband_norm[e, b, u] = min(max((w - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0), 1.0)
+            for u in range(num_ues):
+                offered_norm[e, u] = _rate_norm(offered_load_bps[e, u], params)
             _write_prb_mask(e, 0, assoc, ru_power, ue_slice, levels_w, params, num_prbs, mask_out)
             # the single env observes the TTI's start with no QoS satisfied and no rate
             for u in range(num_ues):
                 qos_ok[e, u] = False
             _write_prb_obs(e, 0, prb_gain_obs, wideband_norm, ue_slice, offered_norm, rate_norm, qos_ok, assoc, ru_power,
                            fronthaul, params, paper_obs, obs_out)
-        elif paper_obs:
+            continue
+        gn, wn, on = tti_observation_features(observed_gain_db[e], offered_load_bps[e], params)
+        wideband_norm[e] = wn
+        offered_norm[e] = on
+        if paper_obs:
             for u in range(num_ues):
                 obs_out[e, u] = 1.0 if prev_qos[e, u] else 0.0
             obs_out[e, num_ues] = 0.0
