@@ -197,6 +197,9 @@ def plot(labels: pd.DataFrame, path: Path) -> None:
     b.set_xlabel("labelled samples")
     b.set_ylabel("error vs the oracle (%)")
     b.legend(fontsize=8)
+    for ax in (a, b):  # one tick per label count, no overlapping minor labels
+        ax.set_xticks(list(labels["labelled"]), [str(int(x)) for x in labels["labelled"]])
+        ax.minorticks_off()
     fig.tight_layout()
     fig.savefig(path)
 
@@ -252,7 +255,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-dqn", action="store_true")
+    ap.add_argument("--replot", action="store_true", help="redraw agents.png from ssvae_labels.csv without training")
     args = ap.parse_args()
+    if args.replot:
+        plot(pd.read_csv(RESULTS / "ssvae_labels.csv"), RESULTS / "agents.png")
+        return
     result = run(quick=args.quick, with_dqn=not args.no_dqn)
     print("\n".join(summary_lines(result)))
 

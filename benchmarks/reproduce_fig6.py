@@ -171,9 +171,21 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     base = ScenarioConfig.preset("paper")
     rows = []
     t0 = time.perf_counter()
+    # finished points, one JSON line each, keyed by everything that defines them: a stopped sweep resumes
+    sizes = {"labels": labels, "epochs": epochs, "dqn_steps": dqn_steps, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
+             "dqn_configs": dqn_configs}
+    done_path = work / "points.jsonl"
+    done = [json.loads(line) for line in done_path.read_text().splitlines() if line.strip()] if done_path.exists() else []
     for fig_name, x, overrides in tqdm(points, desc="Fig. 6 points", disable=not progress):
         cfg = base.replace(**overrides)
-        for r in score_point(cfg, labels, epochs, dqn_steps, eval_episodes, eval_ttis, work, progress, dqn_configs):
+        key = hashlib.sha1(json.dumps({"cfg": cfg.to_dict(), **sizes}, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        hit = [d for d in done if d["key"] == key]
+        point_rows = hit[0]["rows"] if hit else score_point(cfg, labels, epochs, dqn_steps, eval_episodes, eval_ttis, work,
+                                                            progress, dqn_configs)
+        if not hit:
+            with done_path.open("a") as f:
+                f.write(json.dumps({"key": key, "rows": point_rows}, default=float) + "\n")
+        for r in point_rows:
             rows.append({"figure": fig_name, "x": x, **overrides, **r})
     df = pd.DataFrame(rows)
     order = ordering(df)
@@ -215,12 +227,15 @@ def main() -> None:
                     help="which scenario points (default: that of --quick or the full run); e.g. the full grid at quick sizes")
     ap.add_argument("--labels", type=int, default=None, help="labelled samples per point")
     ap.add_argument("--dqn-steps", type=int, default=None, help="DQN training steps (default: each configuration's budget)")
+    ap.add_argument("--eval-episodes", type=int, default=None)
+    ap.add_argument("--eval-ttis", type=int, default=None)
     ap.add_argument("--out-dir", type=Path, default=None)
     args = ap.parse_args()
     points = grid(args.grid == "quick") if args.grid else None
     command = "python benchmarks/reproduce_fig6.py " + " ".join(sys.argv[1:])
     print("\n".join(summary_lines(run(quick=args.quick, points=points, labels=args.labels, dqn_steps=args.dqn_steps,
-                                       out_dir=args.out_dir, command=command))))
+                                       eval_episodes=args.eval_episodes, eval_ttis=args.eval_ttis, out_dir=args.out_dir,
+                                       command=command))))
 
 
 if __name__ == "__main__":
