@@ -332,12 +332,30 @@ def predict_raw(model: SemiSupervisedVAE, cfg: ScenarioConfig, gains: np.ndarray
     }
 
 
+def largest_remainder(expected: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Integer counts `[B, U]` with row sums `totals[b]` (where the expected counts allow), by Hamilton's
+    method: floors first, then one more for the largest fractional parts among UEs expected at all."""
+    base = np.floor(expected).astype(np.int64)
+    counts = base.copy()
+    for b in range(expected.shape[0]):
+        need = int(totals[b] - base[b].sum())
+        if need <= 0:
+            continue
+        rem = np.where(expected[b] > 0, expected[b] - base[b], -1.0)
+        order = np.argsort(-rem, kind="stable")[:need]
+        counts[b, order[rem[order] > 0]] += 1
+    return counts
+
+
 def decode_allocation(cfg: ScenarioConfig, owner_p: np.ndarray, level_p: np.ndarray, assoc_p: np.ndarray) -> Allocation:
     """A valid allocation from one sample's head probabilities `[B M, U + 1]`, `[B M, L]`, `[U, B + 1]`.
 
     1. association: every UE to its most likely RU (ignoring "none": an unserved UE gets no PRB);
-    2. PRB counts: UE u is meant to get round(sum_k P[k, u]) PRBs of its RU (the optimum is far
-       from unique PRB by PRB, but how many PRBs each UE gets is well defined);
+    2. PRB counts: RU b is meant to serve round(sum_m (1 - P[b, m, idle])) PRBs, shared among its
+       UEs by largest remainder of their expected counts sum_m P[b, m, u] (the optimum is far
+       from unique PRB by PRB, but how many PRBs each UE gets is well defined). Rounding each
+       UE's expected count on its own served nobody once many UEs shared few PRBs (60 UEs, 10
+       PRBs: every expected count ~0.2), which the Fig. 6d sweep exposed;
     3. matching: (PRB, UE) pairs in decreasing probability, each PRB once, each UE up to its
        count; PRBs left over go to their most likely UE of that RU unless idle is likelier;
     4. level: the most likely; projection: while an RU exceeds min(P_b^max, fronthaul limit), its
@@ -349,7 +367,9 @@ def decode_allocation(cfg: ScenarioConfig, owner_p: np.ndarray, level_p: np.ndar
     assoc_ru = np.argmax(assoc_p[:, 1:], axis=1)  # [U]
     scores = owner_p[:, 1:].reshape(B, M, U).copy()
     scores *= np.arange(B)[:, None, None] == assoc_ru[None, None, :]  # a UE only on its RU
-    counts = np.rint(scores.sum(axis=1)).astype(np.int64)  # [B, U]
+    expected = scores.sum(axis=1)  # [B, U]
+    served = np.rint((1.0 - owner_p[:, 0].reshape(B, M)).sum(axis=1)).astype(np.int64)  # [B]
+    counts = largest_remainder(expected, np.minimum(served, M))
     owner = np.full((B, M), -1, dtype=np.int64)
     conf = np.zeros((B, M))
     for b in range(B):
