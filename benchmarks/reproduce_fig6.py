@@ -151,7 +151,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, points: list | None = None,
         labels: int | None = None, epochs: int = 40, dqn_steps: int | None = None, eval_episodes: int | None = None,
         eval_ttis: int | None = None, dqn_configs: list[str] | None = None, smoke: bool = False,
-        command: str | None = None) -> dict[str, Any]:
+        command: str | None = None, finished_only: bool = False) -> dict[str, Any]:
     """Run the sweep; parameters override the quick/full sizes (the tests shrink them)."""
     from tqdm import tqdm
 
@@ -180,6 +180,8 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         cfg = base.replace(**overrides)
         key = hashlib.sha1(json.dumps({"cfg": cfg.to_dict(), **sizes}, sort_keys=True, default=str).encode()).hexdigest()[:16]
         hit = [d for d in done if d["key"] == key]
+        if finished_only and not hit:
+            continue  # write the figures from the points already on disk, run nothing
         point_rows = hit[0]["rows"] if hit else score_point(cfg, labels, epochs, dqn_steps, eval_episodes, eval_ttis, work,
                                                             progress, dqn_configs)
         if not hit:
@@ -197,7 +199,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         "machine": machine_info(), "wall_s": time.perf_counter() - t0,
         "labels_per_point": labels, "ssvae_epochs": epochs, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
         "dqn_steps": dqn_steps or "each configuration's budget",
-        "points": len(points),
+        "points": int(df[["figure", "x"]].drop_duplicates().shape[0]) if len(df) else 0, "grid_points": len(points),
         "ordering_holds_throughput": f"{int(order.iloc[:, 2].sum())}/{len(order)}",
         "ordering_holds_reward": f"{int(order.iloc[:, 3].sum())}/{len(order)}",
         "rows": df.to_dict(orient="records"),
@@ -230,12 +232,14 @@ def main() -> None:
     ap.add_argument("--eval-episodes", type=int, default=None)
     ap.add_argument("--eval-ttis", type=int, default=None)
     ap.add_argument("--out-dir", type=Path, default=None)
+    ap.add_argument("--finished-only", action="store_true",
+                    help="write fig6.* from the points a stopped run already finished (the JSON says how many)")
     args = ap.parse_args()
     points = grid(args.grid == "quick") if args.grid else None
     command = "python benchmarks/reproduce_fig6.py " + " ".join(sys.argv[1:])
     print("\n".join(summary_lines(run(quick=args.quick, points=points, labels=args.labels, dqn_steps=args.dqn_steps,
                                        eval_episodes=args.eval_episodes, eval_ttis=args.eval_ttis, out_dir=args.out_dir,
-                                       command=command))))
+                                       command=command, finished_only=args.finished_only))))
 
 
 if __name__ == "__main__":
