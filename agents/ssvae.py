@@ -18,8 +18,9 @@ shared representation (encoder output and latent mean) together with that PRB's 
 UE, so every head weight learns from all `B M` PRBs of a sample. (A head per PRB on the flat
 representation, tried first, did not learn the per-PRB assignment from a few thousand samples.)
 
-Decoding turns the heads' output into a valid allocation: association first, then each PRB's
-owner among idle and the UEs associated with its RU, the most likely level, and finally RU
+Decoding turns the heads' output into a valid allocation: association first, then how many PRBs
+each RU serves and each UE gets (the RU's expected count, shared by largest remainder), each
+PRB's owner among idle and the UEs associated with its RU, the most likely level, and finally RU
 powers lowered level by level (highest-power PRB first) until the RU and fronthaul limits hold.
 
 Table V defaults: Adam(W) lr 1e-3, betas (0.99, 0.99), weight decay 0.9 (decoupled, AdamW),
