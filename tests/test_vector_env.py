@@ -82,6 +82,7 @@ def run_pair(num_envs, steps, seed=3, exact=True, **kwargs):
         ({"config": "paper", "episode_length_tti": 2}, 110),
         ({"config": "tiny", "csi_error_db": 2.0, "fading_rho": 0.6, "shadowing_std_db": 0.0}, 70),
         ({"config": "tiny", "ue_speed_mps": 30.0, "fading_rho": None}, 70),  # movement: the compat path
+        ({"config": "tiny", "fading_rho": None}, 70),  # static UEs, Jakes correlation of speed 0: rho = 1
         ({"config": "tiny", "action_mode": "full"}, 25),
         ({"config": "multi_cell", "action_mode": "full", "csi_error_db": 1.0, "episode_length_tti": 3}, 8),
         ({"config": "tiny", "action_mode": "full", "obs_mode": "paper"}, 25),

@@ -115,6 +115,9 @@ class ORANSlicingVectorEnv(VectorEnv):
         # the fast dynamics path covers static UEs without a trace; otherwise each sub-env keeps a
         # NetworkState (the single env's own code) and the batch copies its arrays every TTI
         self._compat = cfg.ue_speed_mps > 0 or cfg.traffic_trace is not None
+        # the fading correlation, as NetworkState.initial computes it (Jakes from the speed when unset)
+        self._rho = float(cfg.fading_rho if cfg.fading_rho is not None else
+                          channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s))
         self._nets: list[NetworkState | None] = [None] * n
         ue, W = cfg.num_embb_ues, max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
         self._lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
@@ -420,7 +423,7 @@ class ORANSlicingVectorEnv(VectorEnv):
                 csi_noise[e] = rng.normal(0.0, csi, size=(B, U, M))
 
         self._each_rng(ids, draw)
-        rho = float(cfg.fading_rho) if cfg.fading_rho is not None else 0.0
+        rho = self._rho
         self._k.advance_dynamics(
             ids, normals, arrivals, csi_noise, csi > 0, rho, self._large_scale_db, self._fading, self._gain_lin,
             self._observed_db, self._window, self._window_pos, self._window_packets, self._offered,
