@@ -121,9 +121,13 @@ class Checkpoint:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
+    def get(self, **key: Any) -> dict[str, Any] | None:
+        """The recorded run with these key values, or None."""
+        return next((r for r in self.rows if all(r.get(k) == v for k, v in key.items())), None)
+
     def has(self, **key: Any) -> bool:
         """Whether a run with these key values is already recorded."""
-        return any(all(r.get(k) == v for k, v in key.items()) for r in self.rows)
+        return self.get(**key) is not None
 
     def add(self, row: dict[str, Any]) -> None:
         """Record one finished run (appended and flushed at once)."""

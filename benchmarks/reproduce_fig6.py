@@ -28,10 +28,10 @@ import pandas as pd
 
 try:
     from benchmarks.bench_env import RESULTS, machine_info
-    from benchmarks.reproduce_agents import unlabelled_drops
+    from benchmarks.reproduce_agents import Checkpoint, unlabelled_drops
 except ImportError:  # pragma: no cover
     from bench_env import RESULTS, machine_info
-    from reproduce_agents import unlabelled_drops
+    from reproduce_agents import Checkpoint, unlabelled_drops
 
 
 def grid(quick: bool, smoke: bool = False) -> list[tuple[str, float, dict[str, Any]]]:
@@ -174,19 +174,18 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     # finished points, one JSON line each, keyed by everything that defines them: a stopped sweep resumes
     sizes = {"labels": labels, "epochs": epochs, "dqn_steps": dqn_steps, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
              "dqn_configs": dqn_configs}
-    done_path = work / "points.jsonl"
-    done = [json.loads(line) for line in done_path.read_text().splitlines() if line.strip()] if done_path.exists() else []
+    done = Checkpoint(work / "points.jsonl")
     for fig_name, x, overrides in tqdm(points, desc="Fig. 6 points", disable=not progress):
         cfg = base.replace(**overrides)
         key = hashlib.sha1(json.dumps({"cfg": cfg.to_dict(), **sizes}, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        hit = [d for d in done if d["key"] == key]
-        if finished_only and not hit:
+        hit = done.get(key=key)
+        if finished_only and hit is None:
             continue  # write the figures from the points already on disk, run nothing
-        point_rows = hit[0]["rows"] if hit else score_point(cfg, labels, epochs, dqn_steps, eval_episodes, eval_ttis, work,
-                                                            progress, dqn_configs)
-        if not hit:
-            with done_path.open("a") as f:
-                f.write(json.dumps({"key": key, "rows": point_rows}, default=float) + "\n")
+        if hit is None:
+            hit = {"key": key, "rows": score_point(cfg, labels, epochs, dqn_steps, eval_episodes, eval_ttis, work, progress,
+                                                   dqn_configs)}
+            done.add(hit)
+        point_rows = hit["rows"]
         for r in point_rows:
             rows.append({"figure": fig_name, "x": x, **overrides, **r})
     df = pd.DataFrame(rows)

@@ -250,5 +250,5 @@ def run_sweep(grid: dict[str, Any] | str | Path, backend: str = "local", workers
     table = table.sort_values(order, kind="stable").reset_index(drop=True)
     table.drop(columns=["wall_s"]).to_csv(out / "results.csv", index=False)
     table[["id", *order, "wall_s"]].to_csv(out / "timings.csv", index=False)
-    (out / "grid.json").write_text(json.dumps({k: v for k, v in grid.items()}, indent=1, default=str) + "\n")
+    (out / "grid.json").write_text(json.dumps(grid, indent=1, default=str) + "\n")
     return table.drop(columns=["wall_s"])

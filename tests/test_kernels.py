@@ -34,6 +34,22 @@ def test_all_kernels_have_a_twin():
         assert callable(getattr(reference, n, None)), f"kernels.{n} has no NumPy twin"
 
 
+def test_scalar_scalings_and_gain_fill_match_their_twins():
+    rng = np.random.default_rng(4)
+    cfg, net, _, _ = random_instance(4, 2)
+    params = scenario_arrays(cfg)[0]
+    for x in rng.uniform(-250.0, 10.0, size=50):
+        assert kernels.unit_gain_db(x) == pytest.approx(float(reference.unit_gain_db(x)), abs=1e-15)
+    for r in np.r_[0.0, rng.uniform(0.0, 1e9, size=50)]:
+        assert kernels.unit_rate_bps(r, params) == pytest.approx(float(reference.unit_rate_bps(r, params)), rel=1e-12)
+    shape = net.fading.shape
+    out = [np.empty(shape) for _ in range(4)]
+    kernels.fill_channel_gain(net.large_scale_db, net.fading, out[0], out[1])
+    reference.fill_channel_gain(net.large_scale_db, net.fading, out[2], out[3])
+    np.testing.assert_allclose(out[0], out[2], rtol=1e-12)
+    np.testing.assert_allclose(out[1], out[3], rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("num_rus", [1, 2, 3])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_kernels_match_reference(seed, num_rus):

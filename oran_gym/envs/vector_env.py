@@ -172,7 +172,6 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._obs = z((n, self.single_observation_space.shape[0]), np.float32)
         self._mask = z((n, self._num_actions), np.bool_)
         self._autoreset = z(n, np.bool_)
-        self._truncated = z(n, np.bool_)
         self._all = np.arange(n, dtype=i8)
         self._is_reset = False
         self._ru_pos_m = channel.ru_positions_m(B, cfg.inter_site_distance_m)
@@ -255,7 +254,7 @@ class ORANSlicingVectorEnv(VectorEnv):
             infos = self._step_full(acts, step_ids, rewards, truncated)
         if reset_ids.size:
             self._reset_ids(reset_ids)
-            self._fill_reset_infos(infos, reset_ids, step_ids.size > 0)
+            self._fill_reset_infos(infos, reset_ids)
         self._autoreset = truncated.copy()
         return self._obs.copy(), rewards, np.zeros(n, dtype=np.bool_), truncated, infos
 
@@ -343,8 +342,6 @@ class ORANSlicingVectorEnv(VectorEnv):
         if self._compat:
             for e in ids:  # movement or traces: the single env's own code, sub-env by sub-env
                 net = self._nets[e] = NetworkState.initial(self.config, self._rngs[e])
-                self._fading[e] = net.fading
-                self._large_scale_db[e] = net.large_scale_db
                 self._gain_lin[e] = net.gain_lin
                 self._observed_db[e] = net.observed_gain_db
                 self._offered[e] = net.offered_load_bps
@@ -530,7 +527,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         info["tti_complete"], info["_tti_complete"] = complete.astype(np.bool_), ones.copy()
         return info
 
-    def _fill_reset_infos(self, info: dict[str, Any], ids: np.ndarray, others: bool) -> None:
+    def _fill_reset_infos(self, info: dict[str, Any], ids: np.ndarray) -> None:
         """Write the reset info of `ids` (the empty allocation of their first TTI) into `info`'s rows."""
         theta_c = float(self._params[THETA_C])
         n_rate = self._rate_v[ids].sum(axis=1)
@@ -554,7 +551,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         zeros_i = np.zeros(n, np.int64)
         info = self._info_dict(np.zeros(n), np.zeros(n), np.zeros(n), zeros_i, zeros_i, zeros_i, zeros_i,
                                self._kpi_arrays(), zeros_i, np.zeros(n, np.bool_))
-        self._fill_reset_infos(info, ids, False)
+        self._fill_reset_infos(info, ids)
         if ids.size < n:
             mask = np.zeros(n, np.bool_)
             mask[ids] = True

@@ -25,20 +25,20 @@ from oran_gym.sim.kernels import (
     compute_sinr_db,
     decode_full_action,
     evaluate_kernel,
+    fill_channel_gain,
     project_power,
     tti_observation_features,
+    unit_gain_db,
+    unit_rate_bps,
 )
 from oran_gym.sim.params import (
     DELAY_BUDGET_S,
     FIBRE_DELAY_S,
     FRONTHAUL_CAP,
-    GAIN_DB_MAX,
-    GAIN_DB_MIN,
     NOISE_W,
     PKT_BITS,
     PRB_BW_HZ,
     QUANT_NOISE_W,
-    RATE_NORM_DENOM,
     RATE_SCALE_BPS,
     RU_POWER_LIMIT_W,
     SE_MAX,
@@ -55,12 +55,6 @@ __all__ = [
     "prb_step",
     "refresh_gains",
 ]
-
-
-@njit(cache=True, inline="always")
-def _rate_norm(rate_bps, params):
-    x = np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM]
-    return min(max(x, 0.0), 1.0)
 
 
 @njit(cache=True, inline="always")
@@ -188,7 +182,7 @@ def prb_step(
                         if owner[e, bb, mm] == uj:
                             r += prb_rate[e, bb, mm]
                 ue_rate[e, uj] = r
-                rate_norm[e, uj] = _rate_norm(r, params)
+                rate_norm[e, uj] = unit_rate_bps(r, params)
                 d = params[FIBRE_DELAY_S] + params[PKT_BITS + ue_slice[uj]] / r if r > 0.0 else np.inf
                 delay[e, uj] = d
                 rate_v[e, uj] = r < offered_load_bps[e, uj]
@@ -285,18 +279,14 @@ def advance_dynamics(
 
 @njit(cache=True, inline="always")
 def _refresh_gain(e, large_scale_db, fading, csi_noise_db, use_csi_noise, gain_lin, observed_gain_db):
-    """`NetworkState._refresh_gains` of sub-env e: `kernels.channel_gain_lin`'s arithmetic, then the
-    CSI error, written straight into the batch arrays."""
-    num_rus, num_ues, num_prbs = fading.shape[1], fading.shape[2], fading.shape[3]
-    for b in range(num_rus):
-        for u in range(num_ues):
-            ls = 10.0 ** (-large_scale_db[e, b, u] / 10.0)
-            for m in range(num_prbs):
-                g = fading[e, b, u, m]
-                h = ls * (g.real * g.real + g.imag * g.imag)
-                gain_lin[e, b, u, m] = h
-                db = 10.0 * np.log10(max(h, 1e-30))
-                observed_gain_db[e, b, u, m] = db + csi_noise_db[e, b, u, m] if use_csi_noise else db
+    """`NetworkState._refresh_gains` of sub-env e (`kernels.fill_channel_gain`, then the CSI error), in place."""
+    fill_channel_gain(large_scale_db[e], fading[e], gain_lin[e], observed_gain_db[e])
+    if use_csi_noise:
+        num_rus, num_ues, num_prbs = fading.shape[1], fading.shape[2], fading.shape[3]
+        for b in range(num_rus):
+            for u in range(num_ues):
+                for m in range(num_prbs):
+                    observed_gain_db[e, b, u, m] += csi_noise_db[e, b, u, m]
 
 
 @njit(cache=True, inline="always")
@@ -337,7 +327,7 @@ def begin_tti(
         sinr_db[e] = -np.inf
         prb_rate[e] = 0.0
         ue_rate[e] = 0.0
-        rate_norm[e] = _rate_norm(0.0, params)
+        rate_norm[e] = unit_rate_bps(0.0, params)
         delay[e] = np.inf
         ru_power[e] = 0.0
         fronthaul[e] = np.log2(1.0 + 0.0 / params[QUANT_NOISE_W])
@@ -357,11 +347,11 @@ def begin_tti(
                     for m in range(num_prbs):
                         x = observed_gain_db[e, b, u, m]
                         acc += np.exp(x * LN10_OVER_10)
-                        prb_gain_obs[e, b * num_prbs + m, u] = min(max((x - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0), 1.0)
+                        prb_gain_obs[e, b * num_prbs + m, u] = unit_gain_db(x)
                     w = 10.0 * np.log10(acc / num_prbs)
-                    wideband_norm[e, b, u] = min(max((w - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0), 1.0)
+                    wideband_norm[e, b, u] = unit_gain_db(w)
             for u in range(num_ues):
-                offered_norm[e, u] = _rate_norm(offered_load_bps[e, u], params)
+                offered_norm[e, u] = unit_rate_bps(offered_load_bps[e, u], params)
             _write_prb_mask(e, 0, assoc, ru_power, ue_slice, levels_w, params, num_prbs, mask_out)
             # the single env observes the TTI's start with no QoS satisfied and no rate
             for u in range(num_ues):

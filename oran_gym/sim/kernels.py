@@ -317,6 +317,19 @@ def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, param
     return mask
 
 
+@njit(cache=True, inline="always")
+def unit_gain_db(x):
+    """One gain in dB mapped to [0, 1] over [GAIN_DB_MIN, GAIN_DB_MAX], clipped (observation scaling)."""
+    return min(max((x - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0), 1.0)
+
+
+@njit(cache=True, inline="always")
+def unit_rate_bps(rate_bps, params):
+    """One rate mapped to [0, 1]: log10(1 + r / 1 kbit/s) / log10(1 + max UE rate / 1 kbit/s), clipped."""
+    x = np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM]
+    return min(max(x, 0.0), 1.0)
+
+
 @njit(cache=True)
 def normalise_gain_db(gain_db):
     """Map gains in dB to [0, 1] over [GAIN_DB_MIN, GAIN_DB_MAX], clipped (observation scaling)."""
@@ -324,8 +337,7 @@ def normalise_gain_db(gain_db):
     flat_in = gain_db.ravel()
     flat_out = out.ravel()
     for i in range(flat_in.shape[0]):
-        x = (flat_in[i] - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN)
-        flat_out[i] = min(max(x, 0.0), 1.0)
+        flat_out[i] = unit_gain_db(flat_in[i])
     return out
 
 
@@ -334,8 +346,7 @@ def normalise_rate_bps(rate_bps, params):
     """Map rates in bit/s to [0, 1]: log10(1 + r / 1 kbit/s) / log10(1 + max UE rate / 1 kbit/s)."""
     out = np.empty(rate_bps.shape[0])
     for i in range(rate_bps.shape[0]):
-        x = np.log10(1.0 + rate_bps[i] / 1e3) / params[RATE_NORM_DENOM]
-        out[i] = min(max(x, 0.0), 1.0)
+        out[i] = unit_rate_bps(rate_bps[i], params)
     return out
 
 
@@ -531,6 +542,20 @@ def tti_observation_features(observed_gain_db, offered_load_bps, params):
     )
 
 
+@njit(cache=True, inline="always")
+def fill_channel_gain(large_scale_db, fading, gain, gain_db):
+    """Write h[b, u, m] = 10^(-(PL + S) / 10) |g|^2 into `gain` and its dB value (floored at -300 dB) into `gain_db`."""
+    num_rus, num_ues, num_prbs = fading.shape
+    for b in range(num_rus):
+        for u in range(num_ues):
+            ls = 10.0 ** (-large_scale_db[b, u] / 10.0)
+            for m in range(num_prbs):
+                g = fading[b, u, m]
+                h = ls * (g.real * g.real + g.imag * g.imag)
+                gain[b, u, m] = h
+                gain_db[b, u, m] = 10.0 * np.log10(max(h, 1e-30))
+
+
 @njit(cache=True)
 def channel_gain_lin(large_scale_db, fading):
     """Power gain h[b, u, m] = 10^(-(PL + S) / 10) |g|^2 and its value in dB (floored at -300 dB).
@@ -542,17 +567,9 @@ def channel_gain_lin(large_scale_db, fading):
     Returns:
         `(gain_lin [B, U, M], gain_db [B, U, M])`.
     """
-    num_rus, num_ues, num_prbs = fading.shape
-    gain = np.empty((num_rus, num_ues, num_prbs))
-    gain_db = np.empty((num_rus, num_ues, num_prbs))
-    for b in range(num_rus):
-        for u in range(num_ues):
-            ls = 10.0 ** (-large_scale_db[b, u] / 10.0)
-            for m in range(num_prbs):
-                g = fading[b, u, m]
-                h = ls * (g.real * g.real + g.imag * g.imag)
-                gain[b, u, m] = h
-                gain_db[b, u, m] = 10.0 * np.log10(max(h, 1e-30))
+    gain = np.empty(fading.shape)
+    gain_db = np.empty(fading.shape)
+    fill_channel_gain(large_scale_db, fading, gain, gain_db)
     return gain, gain_db
 
 

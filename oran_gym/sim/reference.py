@@ -177,6 +177,16 @@ def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, param
     return np.concatenate([[True], (ue_ok[:, None] & level_ok).ravel()])
 
 
+def unit_gain_db(x):
+    """NumPy twin of `kernels.unit_gain_db` (scalars or arrays)."""
+    return np.clip((x - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0, 1.0)
+
+
+def unit_rate_bps(rate_bps, params):
+    """NumPy twin of `kernels.unit_rate_bps` (scalars or arrays)."""
+    return np.clip(np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM], 0.0, 1.0)
+
+
 def normalise_gain_db(gain_db):
     """NumPy twin of `kernels.normalise_gain_db`."""
     return np.clip((gain_db - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0, 1.0)
@@ -282,6 +292,11 @@ def channel_gain_lin(large_scale_db, fading):
     """NumPy twin of `kernels.channel_gain_lin`."""
     gain = 10.0 ** (-large_scale_db / 10.0)[:, :, None] * (fading.real**2 + fading.imag**2)
     return gain, 10.0 * np.log10(np.maximum(gain, 1e-30))
+
+
+def fill_channel_gain(large_scale_db, fading, gain, gain_db):
+    """NumPy twin of `kernels.fill_channel_gain`."""
+    gain[...], gain_db[...] = channel_gain_lin(large_scale_db, fading)
 
 
 def evaluate_packed(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
