@@ -324,19 +324,73 @@ def tune_dqn(
     n_evaluations: int = 3,
     eval_episodes: int = 3,
     steps_per_episode: int = 250,
+    workers: int = 1,
 ) -> Any:
     """An Optuna study (TPE, median pruning) maximising mean evaluation TTI reward; resumable via `storage`.
 
     `storage` is an Optuna URL such as `sqlite:///dqn.db` (`load_if_exists=True`, so a second call
-    continues the study). Evaluation seeds are fixed and disjoint from training seeds.
+    continues the study until `n_trials` trials have finished, pruned ones included). Evaluation
+    seeds are fixed and disjoint from training seeds. `workers > 1` runs that many processes on the
+    same storage (it needs one), each with one torch thread and its own sampler seed
+    (`seed + worker`); the study then stops at `n_trials` finished trials (one more per extra
+    worker at most, trials already running when the cap is reached finish). With workers the
+    sequence of sampled trials depends on timing, so only `workers=1` repeats a study exactly.
     """
     import optuna
+
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if workers > 1 and storage is None:
+        raise ValueError("workers > 1 needs a storage URL (e.g. sqlite:///dqn_optuna.db) shared by the worker processes")
+    kwargs = dict(preset=preset, n_trials=n_trials, timesteps=timesteps, storage=storage, study_name=study_name,
+                  n_evaluations=n_evaluations, eval_episodes=eval_episodes, steps_per_episode=steps_per_episode)
+    study = _create_study(storage, study_name, seed)  # made once here, so the workers only load it
+    if workers == 1:
+        _tune_worker(sampler_seed=seed, model_seed=seed, **kwargs)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        procs = [ctx.Process(target=_tune_worker, kwargs=dict(sampler_seed=seed + w, model_seed=seed, torch_threads=1, **kwargs)) for w in range(workers)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        failed = [proc.exitcode for proc in procs if proc.exitcode != 0]
+        if failed:
+            raise RuntimeError(f"{len(failed)} of {workers} tuning workers failed (exit codes {failed}); the study is kept in {storage}")
+    return optuna.load_study(study_name=study_name, storage=storage) if storage else study
+
+
+def _create_study(storage: str | None, study_name: str, seed: int) -> Any:
+    import optuna
+
+    return optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        load_if_exists=True,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+    )
+
+
+def _tune_worker(
+    preset: str, n_trials: int, timesteps: int, storage: str | None, study_name: str, sampler_seed: int, model_seed: int,
+    n_evaluations: int, eval_episodes: int, steps_per_episode: int, torch_threads: int | None = None,
+) -> None:
+    """Run trials until the study holds `n_trials` finished ones (one process of `tune_dqn`)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
 
     def objective(trial: optuna.Trial) -> float:
         params = sample_dqn_params(trial)
         env = make_train_env(preset, steps_per_episode)
         eval_env = make_train_env(preset, steps_per_episode)
-        model = EpsilonDecayDQN("MlpPolicy", env, seed=seed, verbose=0, **params)
+        model = EpsilonDecayDQN("MlpPolicy", env, seed=model_seed, verbose=0, **params)
         value = -math.inf
         for k in range(1, n_evaluations + 1):
             model.learn(total_timesteps=timesteps // n_evaluations, reset_num_timesteps=False)
@@ -346,17 +400,13 @@ def tune_dqn(
                 raise optuna.TrialPruned()
         return float(value)
 
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=storage,
-        load_if_exists=True,
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
-    )
-    done = len([t for t in study.trials if t.state.is_finished()])
-    study.optimize(objective, n_trials=max(n_trials - done, 0), show_progress_bar=False)
-    return study
+    study = _create_study(storage, study_name, sampler_seed)
+    finished = (TrialState.COMPLETE, TrialState.PRUNED)
+    done = len(study.get_trials(deepcopy=False, states=finished))
+    if done >= n_trials:
+        return
+    study.optimize(objective, n_trials=n_trials - done, show_progress_bar=False,
+                   callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=finished)])
 
 
 def save_tuned(study: Any, timesteps: int, preset: str, command: str, path: Path | None = None) -> Path:
@@ -391,9 +441,11 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--timesteps", type=int, default=30_000)
     t.add_argument("--storage", default="sqlite:///dqn_optuna.db")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--workers", type=int, default=1, help="parallel processes on the same storage (one torch thread each)")
     args = ap.parse_args(argv)
-    study = tune_dqn(args.preset, args.trials, args.timesteps, args.storage, seed=args.seed)
-    cmd = f"python -m agents.dqn tune --preset {args.preset} --trials {args.trials} --timesteps {args.timesteps} --storage {args.storage} --seed {args.seed}"
+    study = tune_dqn(args.preset, args.trials, args.timesteps, args.storage, seed=args.seed, workers=args.workers)
+    cmd = f"python -m agents.dqn tune --preset {args.preset} --trials {args.trials} --timesteps {args.timesteps} --storage {args.storage} --seed {args.seed}" + (
+        f" --workers {args.workers}" if args.workers > 1 else "")
     path = save_tuned(study, args.timesteps, args.preset, cmd)
     print(f"best mean TTI reward {study.best_value:.3f}; tuned config written to {path}")
 

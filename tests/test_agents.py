@@ -123,6 +123,27 @@ def test_optuna_study_resumes_from_sqlite(tmp_path):
     assert len(s2.trials) == 3 and s2.trials[0].params == s1.trials[0].params
 
 
+def test_optuna_study_parallel_workers_share_the_storage(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'dqn.db'}"
+    s = tune_dqn("tiny", n_trials=4, timesteps=90, storage=storage, n_evaluations=1, eval_episodes=1,
+                 steps_per_episode=30, workers=2)
+    finished = [t for t in s.trials if t.state.is_finished()]
+    assert 4 <= len(finished) <= 5  # the cap counts across workers; a trial already running when it is reached finishes
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in s.trials)
+    # the workers' samplers are seeded apart, so their first trials differ
+    assert len({t.params["learning_rate"] for t in finished}) == len(finished)
+    again = tune_dqn("tiny", n_trials=4, timesteps=90, storage=storage, n_evaluations=1, eval_episodes=1,
+                     steps_per_episode=30, workers=2)
+    assert len(again.trials) == len(s.trials)  # already complete: resuming runs nothing
+
+
+def test_optuna_workers_need_valid_count_and_storage():
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        tune_dqn("tiny", n_trials=1, workers=0)
+    with pytest.raises(ValueError, match="needs a storage URL"):
+        tune_dqn("tiny", n_trials=1, workers=2)
+
+
 # ---------------------------------------------------------------------------------------------- SS-VAE
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
