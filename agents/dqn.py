@@ -43,6 +43,7 @@ __all__ = [
     "SliceKPICallback",
     "OracleGapCallback",
     "load_config",
+    "config_fingerprint",
     "make_dqn",
     "make_train_env",
     "train_dqn",
@@ -114,6 +115,13 @@ def load_config(name: str | dict[str, Any]) -> dict[str, Any]:
             raise FileNotFoundError(f"{path} is missing: run `python -m agents.dqn tune` to create it")
         return json.loads(path.read_text())["config"]
     raise ValueError(f"DQN config must be 'paper', 'tuned' or a dict, got {name!r}")
+
+
+def config_fingerprint(name: str | dict[str, Any]) -> str:
+    """A short hash of a configuration's content: results keyed by it go stale when the config changes."""
+    import hashlib
+
+    return hashlib.sha1(json.dumps(load_config(name), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def make_train_env(preset: str | ScenarioConfig = "paper", steps_per_episode: int | None = None, **env_kwargs: Any) -> gym.Env:

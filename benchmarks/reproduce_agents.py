@@ -143,24 +143,27 @@ class Checkpoint:
 
 def dqn_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> pd.DataFrame:
     """The paper-configuration DQN (and the tuned one if its config exists) against the oracle."""
-    from agents.dqn import CONFIG_DIR, OracleGapCallback, make_train_env, train_dqn
+    from agents.dqn import CONFIG_DIR, OracleGapCallback, config_fingerprint, make_train_env, train_dqn
 
     configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
     seeds = [0] if quick or smoke else [0, 1, 2]
     done = Checkpoint(work / f"dqn_rows_{'smoke' if smoke else 'quick' if quick else 'full'}.jsonl")
     for conf in configs:
+        sha = config_fingerprint(conf)  # a re-tuned configuration is a new run, not a cached one
         for s in seeds:
-            if done.has(config=conf, seed=s):
+            if done.has(config=conf, config_sha=sha, seed=s):
                 continue
             steps = 200 if smoke else 2500 if quick else None
             model, meta = train_dqn("paper", conf, seed=s, total_timesteps=steps, progress_bar=progress, tensorboard=False)
             gap = OracleGapCallback(make_train_env("paper", 250), n_episodes=1 if smoke else 3 if quick else 10)
             gap.init_callback(model)
             row = gap.evaluate()
-            done.add({"config": conf, "seed": s, "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
+            done.add({"config": conf, "config_sha": sha, "seed": s, "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
                          "eval_reward": row["eval_reward"], "oracle_reward": gap.optimum["reward"],
                       "reward_gap_pct": row["optimality_gap_pct"], "throughput_gap_pct": row["throughput_gap_pct"]})
-    return done.frame()
+    frame = done.frame()
+    current = {conf: config_fingerprint(conf) for conf in configs}
+    return frame[[current.get(c) == h for c, h in zip(frame["config"], frame["config_sha"])]].reset_index(drop=True)
 
 
 def summarise(per_run: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

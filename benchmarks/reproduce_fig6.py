@@ -50,6 +50,15 @@ def grid(quick: bool, smoke: bool = False) -> list[tuple[str, float, dict[str, A
     return points
 
 
+def dqn_fingerprints(dqn_configs: list[str] | None) -> dict[str, str]:
+    """Content hashes of the DQN configurations a point trains (a re-tuned config makes points stale)."""
+    from agents.dqn import CONFIG_DIR, config_fingerprint
+
+    if dqn_configs is None:
+        dqn_configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
+    return {c: config_fingerprint(c) for c in dqn_configs}
+
+
 def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episodes: int, eval_ttis: int, work: Path,
                 progress: bool, dqn_configs: list[str] | None = None) -> list[dict[str, Any]]:
     """Train SS-VAE and DQN for `cfg`; evaluate them, the oracle and the slice-aware heuristic."""
@@ -173,7 +182,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     t0 = time.perf_counter()
     # finished points, one JSON line each, keyed by everything that defines them: a stopped sweep resumes
     sizes = {"labels": labels, "epochs": epochs, "dqn_steps": dqn_steps, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
-             "dqn_configs": dqn_configs}
+             "dqn_configs": dqn_configs, "dqn_config_sha": dqn_fingerprints(dqn_configs)}
     done = Checkpoint(work / "points.jsonl")
     for fig_name, x, overrides in tqdm(points, desc="Fig. 6 points", disable=not progress):
         cfg = base.replace(**overrides)

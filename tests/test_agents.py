@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import gymnasium as gym
@@ -121,6 +122,15 @@ def test_optuna_study_resumes_from_sqlite(tmp_path):
     assert len(s1.trials) == 2
     s2 = tune_dqn("tiny", n_trials=3, timesteps=90, storage=storage, n_evaluations=1, eval_episodes=1, steps_per_episode=30)
     assert len(s2.trials) == 3 and s2.trials[0].params == s1.trials[0].params
+
+
+def test_config_fingerprint_follows_the_content():
+    from agents.dqn import PAPER_CONFIG, config_fingerprint
+
+    assert config_fingerprint("paper") == config_fingerprint(json.loads(json.dumps(PAPER_CONFIG)))
+    changed = json.loads(json.dumps(PAPER_CONFIG))
+    changed["model"]["gamma"] = 0.95
+    assert config_fingerprint(changed) != config_fingerprint("paper")
 
 
 def test_optuna_study_parallel_workers_share_the_storage(tmp_path):
