@@ -60,7 +60,7 @@ def dqn_fingerprints(dqn_configs: list[str] | None) -> dict[str, str]:
 
 
 def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episodes: int, eval_ttis: int, work: Path,
-                progress: bool, dqn_configs: list[str] | None = None) -> list[dict[str, Any]]:
+                progress: bool, dqn_configs: list[str] | None = None, label_workers: int | None = None) -> list[dict[str, Any]]:
     """Train SS-VAE and DQN for `cfg`; evaluate them, the oracle and the slice-aware heuristic."""
     import gymnasium as gym
     import torch
@@ -74,7 +74,7 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
 
     torch.set_num_threads(1)
     key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
-    data = load_dataset(generate_dataset(cfg, labels, work / f"labels_{key}.npz", seed=0, progress=False))
+    data = load_dataset(generate_dataset(cfg, labels, work / f"labels_{key}.npz", seed=0, progress=False, workers=label_workers))
     model, _ = train_ssvae(cfg, data, unlabelled_drops(cfg, 7, 2 * labels), SSVAEConfig(epochs=epochs))
     eval_cfg = cfg.replace(episode_length_tti=eval_ttis)
     full_env = gym.make("ORANSlicing-v0", config=eval_cfg, action_mode="full")
@@ -160,8 +160,13 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, points: list | None = None,
         labels: int | None = None, epochs: int = 40, dqn_steps: int | None = None, eval_episodes: int | None = None,
         eval_ttis: int | None = None, dqn_configs: list[str] | None = None, smoke: bool = False,
-        command: str | None = None, finished_only: bool = False) -> dict[str, Any]:
-    """Run the sweep; parameters override the quick/full sizes (the tests shrink them)."""
+        command: str | None = None, finished_only: bool = False, figures: list[str] | None = None,
+        workers: int = 1) -> dict[str, Any]:
+    """Run the sweep; parameters override the quick/full sizes (the tests shrink them).
+
+    `figures` keeps the points of those figures only (`["6c", "6e"]`; `"6d"` matches every RU power
+    of 6d); `workers` scores that many points at once, one process each (results do not depend on it).
+    """
     from tqdm import tqdm
 
     from oran_gym import ScenarioConfig
@@ -170,6 +175,14 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     work = out_dir / (".work_fig6_smoke" if smoke else ".work_fig6")
     work.mkdir(parents=True, exist_ok=True)
     points = points or grid(quick, smoke)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if figures:
+        names = sorted({f.split("@")[0] for f, _, _ in points})
+        unknown = [f for f in figures if f not in names]
+        if unknown:
+            raise ValueError(f"figures {unknown} are not in the grid; choose from {names}")
+        points = [p for p in points if p[0].split("@")[0] in figures]
     if smoke:
         labels, epochs, dqn_steps, eval_episodes, eval_ttis = labels or 30, 2, dqn_steps or 100, eval_episodes or 1, eval_ttis or 1
     labels = labels or (300 if quick else 2000)
@@ -184,18 +197,29 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     sizes = {"labels": labels, "epochs": epochs, "dqn_steps": dqn_steps, "eval_episodes": eval_episodes, "eval_ttis": eval_ttis,
              "dqn_configs": dqn_configs, "dqn_config_sha": dqn_fingerprints(dqn_configs)}
     done = Checkpoint(work / "points.jsonl")
-    for fig_name, x, overrides in tqdm(points, desc="Fig. 6 points", disable=not progress):
+    keyed = []
+    for fig_name, x, overrides in points:
         cfg = base.replace(**overrides)
         key = hashlib.sha1(json.dumps({"cfg": cfg.to_dict(), **sizes}, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        keyed.append((fig_name, x, overrides, cfg, key))
+    # points not on disk yet (none with finished_only: the figures come from the points already run)
+    todo = [(key, cfg) for *_, cfg, key in keyed if not finished_only and done.get(key=key) is None]
+    args = (labels, epochs, dqn_steps, eval_episodes, eval_ttis, work)
+    if workers > 1 and len(todo) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # one point per process, labelling included; this process alone writes the checkpoint
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(score_point, cfg, *args, False, dqn_configs, 1): key for key, cfg in todo}
+            for fut in tqdm(as_completed(futures), total=len(futures), desc="Fig. 6 points", disable=not progress):
+                done.add({"key": futures[fut], "rows": fut.result()})
+    else:
+        for key, cfg in tqdm(todo, desc="Fig. 6 points", disable=not progress):
+            done.add({"key": key, "rows": score_point(cfg, *args, progress, dqn_configs)})
+    for fig_name, x, overrides, _, key in keyed:
         hit = done.get(key=key)
-        if finished_only and hit is None:
-            continue  # write the figures from the points already on disk, run nothing
-        if hit is None:
-            hit = {"key": key, "rows": score_point(cfg, labels, epochs, dqn_steps, eval_episodes, eval_ttis, work, progress,
-                                                   dqn_configs)}
-            done.add(hit)
-        point_rows = hit["rows"]
-        for r in point_rows:
+        for r in hit["rows"] if hit else []:
             rows.append({"figure": fig_name, "x": x, **overrides, **r})
     df = pd.DataFrame(rows)
     order = ordering(df)
@@ -240,6 +264,8 @@ def main() -> None:
     ap.add_argument("--eval-episodes", type=int, default=None)
     ap.add_argument("--eval-ttis", type=int, default=None)
     ap.add_argument("--out-dir", type=Path, default=None)
+    ap.add_argument("--figures", nargs="+", default=None, help="only these figures' points, e.g. --figures 6c 6e")
+    ap.add_argument("--workers", type=int, default=1, help="points scored at once, one process each")
     ap.add_argument("--finished-only", action="store_true",
                     help="write fig6.* from the points a stopped run already finished (the JSON says how many)")
     args = ap.parse_args()
@@ -247,7 +273,8 @@ def main() -> None:
     command = "python benchmarks/reproduce_fig6.py " + " ".join(sys.argv[1:])
     print("\n".join(summary_lines(run(quick=args.quick, points=points, labels=args.labels, dqn_steps=args.dqn_steps,
                                        eval_episodes=args.eval_episodes, eval_ttis=args.eval_ttis, out_dir=args.out_dir,
-                                       command=command, finished_only=args.finished_only))))
+                                       command=command, finished_only=args.finished_only, figures=args.figures,
+                                       workers=args.workers))))
 
 
 if __name__ == "__main__":

@@ -269,13 +269,27 @@ def test_fig6_sweep_runs_end_to_end_at_toy_size(tmp_path):
     points = [("6c", 2, tiny), ("6e", 30.0, {**tiny, "ru_max_power_dbm": 30.0})]
     result = reproduce_fig6.run(progress=False, out_dir=tmp_path, points=points, labels=40, epochs=3, dqn_steps=150,
                                 eval_episodes=2, eval_ttis=2, dqn_configs=["paper"])
-    df = __import__("pandas").read_csv(tmp_path / "fig6.csv")
+    import pandas as pd
+
+    df = pd.read_csv(tmp_path / "fig6.csv")
     assert set(df["policy"]) == {"oracle", "ssvae", "slice_aware", "dqn_paper"} and len(df) == 8
     oracle = df[df["policy"] == "oracle"].set_index("figure")["reward"]
     for _, row in df.iterrows():  # the oracle's reward bounds every policy on the same TTIs
         assert row["reward"] <= oracle[row["figure"]] + 1e-9
     assert (tmp_path / "fig6.png").exists() and json.loads((tmp_path / "fig6.json").read_text())["points"] == 2
     assert reproduce_fig6.summary_lines(result)[0].startswith("Fig. 6 sweep: 2 scenario points")
+    # two points at once, one process each: the same numbers
+    reproduce_fig6.run(progress=False, out_dir=tmp_path / "par", points=points, labels=40, epochs=3, dqn_steps=150,
+                       eval_episodes=2, eval_ttis=2, dqn_configs=["paper"], workers=2)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "par" / "fig6.csv"), df)
+    # a figure filter keeps that figure's points
+    only = reproduce_fig6.run(progress=False, out_dir=tmp_path, points=points, labels=40, epochs=3, dqn_steps=150,
+                              eval_episodes=2, eval_ttis=2, dqn_configs=["paper"], figures=["6e"])
+    assert only["points"] == 1 and {r["figure"] for r in only["rows"]} == {"6e"}
+    with pytest.raises(ValueError, match=r"figures \['6x'\] are not in the grid; choose from \['6c', '6e'\]"):
+        reproduce_fig6.run(progress=False, out_dir=tmp_path, points=points, figures=["6x"])
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        reproduce_fig6.run(progress=False, out_dir=tmp_path, points=points, workers=0)
 
 
 def test_decoding_serves_the_expected_number_of_prbs_when_many_ues_share_few():
