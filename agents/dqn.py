@@ -418,7 +418,7 @@ def _tune_worker(
 
 
 def save_tuned(study: Any, timesteps: int, preset: str, command: str, path: Path | None = None) -> Path:
-    """Write the best trial as the `"tuned"` configuration, with how it was found."""
+    """Write the best trial as the `"tuned"` configuration, with how it was found, and every trial as CSV."""
     best = dict(study.best_trial.params)
     net = {"small": [64, 64], "medium": [256, 256], "large": [256, 256, 256]}[best.pop("net_arch")]
     config = {"episodes": max(1, timesteps // 250), "steps_per_episode": 250, "model": {**best, "policy_kwargs": {"net_arch": net}}}
@@ -434,6 +434,10 @@ def save_tuned(study: Any, timesteps: int, preset: str, command: str, path: Path
         "trials_pruned": sum(t.state.name == "PRUNED" for t in trials),
         "versions": versions(),
     }, indent=2) + "\n")
+    # every trial (parameters, value per evaluation, state), beside the config: how it was chosen
+    frame = study.trials_dataframe(attrs=("number", "value", "state", "params", "intermediate_values", "duration"))
+    frame["duration"] = frame["duration"].dt.total_seconds().round(1)
+    frame.rename(columns={"duration": "duration_s"}).to_csv(path.with_name(path.stem + "_trials.csv"), index=False)
     return path
 
 

@@ -7,6 +7,7 @@ import math
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -15,9 +16,12 @@ from agents.dqn import (
     PAPER_CONFIG,
     OracleGapCallback,
     SliceKPICallback,
+    config_fingerprint,
+    load_config,
     load_dqn,
     make_dqn,
     make_train_env,
+    save_tuned,
     train_dqn,
     tune_dqn,
 )
@@ -122,11 +126,17 @@ def test_optuna_study_resumes_from_sqlite(tmp_path):
     assert len(s1.trials) == 2
     s2 = tune_dqn("tiny", n_trials=3, timesteps=90, storage=storage, n_evaluations=1, eval_episodes=1, steps_per_episode=30)
     assert len(s2.trials) == 3 and s2.trials[0].params == s1.trials[0].params
+    # the best trial becomes a loadable configuration; every trial is kept beside it
+    path = save_tuned(s2, 90, "tiny", "the command", path=tmp_path / "dqn_tuned.json")
+    saved = json.loads(path.read_text())
+    assert saved["best_value_mean_tti_reward"] == s2.best_value and saved["trials_finished"] == 3
+    assert saved["config"]["model"]["learning_rate"] == s2.best_trial.params["learning_rate"]
+    assert load_config(saved["config"]) == saved["config"]
+    trials = pd.read_csv(tmp_path / "dqn_tuned_trials.csv")
+    assert list(trials["number"]) == [0, 1, 2] and trials["value"].max() == s2.best_value
 
 
 def test_config_fingerprint_follows_the_content():
-    from agents.dqn import PAPER_CONFIG, config_fingerprint
-
     assert config_fingerprint("paper") == config_fingerprint(json.loads(json.dumps(PAPER_CONFIG)))
     changed = json.loads(json.dumps(PAPER_CONFIG))
     changed["model"]["gamma"] = 0.95
@@ -269,8 +279,6 @@ def test_fig6_sweep_runs_end_to_end_at_toy_size(tmp_path):
     points = [("6c", 2, tiny), ("6e", 30.0, {**tiny, "ru_max_power_dbm": 30.0})]
     result = reproduce_fig6.run(progress=False, out_dir=tmp_path, points=points, labels=40, epochs=3, dqn_steps=150,
                                 eval_episodes=2, eval_ttis=2, dqn_configs=["paper"])
-    import pandas as pd
-
     df = pd.read_csv(tmp_path / "fig6.csv")
     assert set(df["policy"]) == {"oracle", "ssvae", "slice_aware", "dqn_paper"} and len(df) == 8
     oracle = df[df["policy"] == "oracle"].set_index("figure")["reward"]
