@@ -359,14 +359,16 @@ def tune_dqn(
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_tune_worker, kwargs=dict(sampler_seed=seed + w, model_seed=seed, torch_threads=1, **kwargs)) for w in range(workers)]
+        procs = [ctx.Process(target=_tune_worker, kwargs=dict(sampler_seed=seed + w, model_seed=seed, torch_threads=1, **kwargs))
+                 for w in range(workers)]
         for proc in procs:
             proc.start()
         for proc in procs:
             proc.join()
         failed = [proc.exitcode for proc in procs if proc.exitcode != 0]
         if failed:
-            raise RuntimeError(f"{len(failed)} of {workers} tuning workers failed (exit codes {failed}); the study is kept in {storage}")
+            raise RuntimeError(f"{len(failed)} of {workers} tuning workers failed (exit codes {failed}); "
+                               f"the study is kept in {storage}")
     return optuna.load_study(study_name=study_name, storage=storage) if storage else study
 
 

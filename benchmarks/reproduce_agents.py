@@ -158,8 +158,9 @@ def dqn_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> pd
             gap = OracleGapCallback(make_train_env("paper", 250), n_episodes=1 if smoke else 3 if quick else 10)
             gap.init_callback(model)
             row = gap.evaluate()
-            done.add({"config": conf, "config_sha": sha, "seed": s, "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
-                         "eval_reward": row["eval_reward"], "oracle_reward": gap.optimum["reward"],
+            done.add({"config": conf, "config_sha": sha, "seed": s,
+                      "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
+                      "eval_reward": row["eval_reward"], "oracle_reward": gap.optimum["reward"],
                       "reward_gap_pct": row["optimality_gap_pct"], "throughput_gap_pct": row["throughput_gap_pct"]})
     frame = done.frame()
     current = {conf: config_fingerprint(conf) for conf in configs}

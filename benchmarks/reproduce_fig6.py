@@ -60,7 +60,8 @@ def dqn_fingerprints(dqn_configs: list[str] | None) -> dict[str, str]:
 
 
 def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episodes: int, eval_ttis: int, work: Path,
-                progress: bool, dqn_configs: list[str] | None = None, label_workers: int | None = None) -> list[dict[str, Any]]:
+                progress: bool, dqn_configs: list[str] | None = None,
+                label_workers: int | None = None) -> list[dict[str, Any]]:
     """Train SS-VAE and DQN for `cfg`; evaluate them, the oracle and the slice-aware heuristic."""
     import gymnasium as gym
     import torch
@@ -74,7 +75,8 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
 
     torch.set_num_threads(1)
     key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
-    data = load_dataset(generate_dataset(cfg, labels, work / f"labels_{key}.npz", seed=0, progress=False, workers=label_workers))
+    data = load_dataset(generate_dataset(cfg, labels, work / f"labels_{key}.npz", seed=0, progress=False,
+                                         workers=label_workers))
     model, _ = train_ssvae(cfg, data, unlabelled_drops(cfg, 7, 2 * labels), SSVAEConfig(epochs=epochs))
     eval_cfg = cfg.replace(episode_length_tti=eval_ttis)
     full_env = gym.make("ORANSlicing-v0", config=eval_cfg, action_mode="full")
