@@ -22,6 +22,31 @@ def _load(results: Path, name: str):
     return json.loads(path.read_text()) if path.exists() else None
 
 
+FIG6_RUNS = [  # (result file, title): the reduced-size sweep of the whole grid, and the paper-scale one
+    ("fig6.json", "Fig. 6c-6f sweep"),
+    ("fig6_paper_scale/fig6.json", "Fig. 6c-6f at paper scale"),
+]
+FIG6_GRID_POINTS = 34  # points of the full grid (6c 8, 6d 15, 6e 6, 6f 5)
+
+
+def _fig6_block(f6: dict, title: str, stem: str) -> list[str]:
+    """One Fig. 6 sweep: its sizes, how often the paper's ordering holds, and the 6c table."""
+    df = pd.DataFrame(f6["rows"])
+    partial = f" of the full grid's {FIG6_GRID_POINTS}" if f6["points"] < FIG6_GRID_POINTS else ""
+    figs = ", ".join(sorted(df["figure"].str.split("@").str[0].unique())) if len(df) else "none"
+    out = [f"**{title}** (`{f6['command']}`, {f6['points']} points{partial} ({figs}), {f6['labels_per_point']} labels per point, "
+           f"DQN {f6.get('dqn_steps', '?')} steps, {f6['eval_episodes']} x {f6['eval_ttis']} evaluation TTIs): the paper's "
+           f"ordering oracle > SS-VAE > DQN holds at {f6['ordering_holds_throughput']} points in aggregated throughput and "
+           f"{f6['ordering_holds_reward']} in reward (`{stem}_ordering.csv`, plot `{stem}.png`)."]
+    c = df[df["figure"] == "6c"].pivot_table(index="x", columns="policy", values="aggregated_throughput_mbps") if len(df) else None
+    if c is not None and len(c):
+        out[-1] += " 6c, aggregated throughput (Mbit/s):"
+        out += ["", "| UEs per service | " + " | ".join(c.columns) + " |", "|---" * (len(c.columns) + 1) + "|"]
+        for x, row in c.iterrows():
+            out.append(f"| {x:g} | " + " | ".join(f"{v:.1f}" for v in row) + " |")
+    return out + [""]
+
+
 def render(results: Path = RESULTS) -> str:
     """The results section as Markdown, from the result files under `results`."""
     out: list[str] = []
@@ -81,18 +106,10 @@ def render(results: Path = RESULTS) -> str:
             out.append(f"DQN `{r['config']}` ({int(r['timesteps'])} steps): reward gap {r['reward_gap_pct']:.1f} %, "
                        f"throughput gap {r['throughput_gap_pct']:.1f} % to the oracle.")
         out.append("")
-    f6 = _load(results, "fig6.json")
-    if f6:
-        df = pd.DataFrame(f6["rows"])
-        c = df[df["figure"] == "6c"].pivot_table(index="x", columns="policy", values="aggregated_throughput_mbps")
-        out += [f"**Fig. 6c-6f sweep** (`{f6['command']}`, {f6['points']} points, {f6['labels_per_point']} labels per point, "
-                f"DQN {f6.get('dqn_steps', '?')} steps, {f6['eval_episodes']} x {f6['eval_ttis']} evaluation TTIs): the paper's "
-                f"ordering oracle > SS-VAE > DQN holds at {f6['ordering_holds_throughput']} points in aggregated throughput and "
-                f"{f6['ordering_holds_reward']} in reward (`fig6_ordering.csv`, plot `fig6.png`). 6c, aggregated throughput (Mbit/s):", "",
-                "| UEs per service | " + " | ".join(c.columns) + " |", "|---" * (len(c.columns) + 1) + "|"]
-        for x, row in c.iterrows():
-            out.append(f"| {x:g} | " + " | ".join(f"{v:.1f}" for v in row) + " |")
-        out.append("")
+    for name, title in FIG6_RUNS:
+        f6 = _load(results, name)
+        if f6:
+            out += _fig6_block(f6, title, str(Path(name).parent / "fig6").removeprefix("./").removeprefix("."))
     fc = _load(results, "forecasting.json")
     if fc:
         paper = fc["kpi"]["paper"]["efficiency_median"]
@@ -157,6 +174,8 @@ FIGURES = [  # (file, caption) embedded in REPORT.md when present
     ("oracles.png", "Oracle solve time against instance size, and each heuristic's gap to the MILP optimum."),
     ("agents.png", "Fig. 6a/6b: SS-VAE throughput gap and association error against labelled samples (paper: 2.1 %, 4.7 %)."),
     ("fig6.png", "Fig. 6c-6f: aggregated and per-slice throughput of oracle, SS-VAE, DQN and the best heuristic."),
+    ("fig6_paper_scale/fig6.png", "Fig. 6c-6f at paper scale (2000 labels per point, each DQN configuration's full budget, "
+     "10 x 10 evaluation TTIs): the points finished so far."),
     ("forecast_kpi.png", "Seed 001: BiLSTM digital twin against static provisioning on the operator KPIs."),
 ]
 
@@ -200,7 +219,7 @@ def misses(results: Path) -> list[str]:
 
 def _provenance(results: Path) -> list[str]:
     rows = ["| file | command | date (UTC) | cores | numpy | numba | gymnasium |", "|---|---|---|---|---|---|---|"]
-    for path in sorted(results.glob("*.json")):
+    for path in sorted(results.glob("*.json")) + sorted(results.glob("fig6_paper_scale/*.json")):
         try:
             d = json.loads(path.read_text())
         except json.JSONDecodeError:
@@ -208,7 +227,7 @@ def _provenance(results: Path) -> list[str]:
         m = d.get("machine", {}) if isinstance(d, dict) else {}
         if not m:
             continue
-        rows.append(f"| `{path.name}` | `{d.get('command', '?')}` | {m.get('date_utc', '?')} | {m.get('cpu_count', '?')} | "
+        rows.append(f"| `{path.relative_to(results)}` | `{d.get('command', '?')}` | {m.get('date_utc', '?')} | {m.get('cpu_count', '?')} | "
                     f"{m.get('numpy', '?')} | {m.get('numba', '?')} | {m.get('gymnasium', '?')} |")
     return rows
 
