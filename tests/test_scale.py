@@ -166,3 +166,14 @@ def test_bench_smoke_regenerates_every_result_and_the_report(tmp_path):
     has_data = (ROOT.parent / "shared" / "data").exists() or os.environ.get("ORAN_GYM_DATA")
     if has_data:
         assert (tmp_path / "forecasting.json").exists() and "Digital twin, seed 001" in report
+    # a paper-scale Fig. 6 run in its own folder is reported beside the other, as a part of the grid
+    import shutil
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.results_table import render_report
+
+    (tmp_path / "fig6_paper_scale").mkdir()
+    shutil.copy(tmp_path / "fig6.json", tmp_path / "fig6_paper_scale" / "fig6.json")
+    report = render_report(tmp_path)
+    assert "**Fig. 6c-6f at paper scale** (" in report and "1 points of the full grid's 34 (6c)" in report
+    assert "| `fig6_paper_scale/fig6.json` |" in report
