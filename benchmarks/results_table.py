@@ -37,7 +37,10 @@ def _fig6_block(f6: dict, title: str, stem: str) -> list[str]:
     out = [f"**{title}** (`{f6['command']}`, {f6['points']} points{partial} ({figs}), {f6['labels_per_point']} labels per point, "
            f"DQN {f6.get('dqn_steps', '?')} steps, {f6['eval_episodes']} x {f6['eval_ttis']} evaluation TTIs): the paper's "
            f"ordering oracle > SS-VAE > DQN holds at {f6['ordering_holds_throughput']} points in aggregated throughput and "
-           f"{f6['ordering_holds_reward']} in reward (`{stem}_ordering.csv`, plot `{stem}.png`)."]
+           f"{f6['ordering_holds_reward']} in reward" + (
+               f"; with the tuned DQN in DQN's place, at {f6['ordering_tuned_holds_throughput']} and "
+               f"{f6['ordering_tuned_holds_reward']}" if "ordering_tuned_holds_throughput" in f6 else "") +
+           f" (`{stem}_ordering.csv`, plot `{stem}.png`)."]
     c = df[df["figure"] == "6c"].pivot_table(index="x", columns="policy", values="aggregated_throughput_mbps") if len(df) else None
     if c is not None and len(c):
         out[-1] += " 6c, aggregated throughput (Mbit/s):"
