@@ -33,9 +33,11 @@ def _fig6_block(f6: dict, title: str, stem: str) -> list[str]:
     """One Fig. 6 sweep: its sizes, how often the paper's ordering holds, and the 6c table."""
     df = pd.DataFrame(f6["rows"])
     partial = f" of the full grid's {FIG6_GRID_POINTS}" if f6["points"] < FIG6_GRID_POINTS else ""
+    steps = f6.get("dqn_steps", "?")
+    dqn = f"DQN {steps} steps" if isinstance(steps, int) else "each DQN configuration's own training budget"
     figs = ", ".join(sorted(df["figure"].str.split("@").str[0].unique())) if len(df) else "none"
     out = [f"**{title}** (`{f6['command']}`, {f6['points']} points{partial} ({figs}), {f6['labels_per_point']} labels per point, "
-           f"DQN {f6.get('dqn_steps', '?')} steps, {f6['eval_episodes']} x {f6['eval_ttis']} evaluation TTIs): the paper's "
+           f"{dqn}, {f6['eval_episodes']} x {f6['eval_ttis']} evaluation TTIs): the paper's "
            f"ordering oracle > SS-VAE > DQN holds at {f6['ordering_holds_throughput']} points in aggregated throughput and "
            f"{f6['ordering_holds_reward']} in reward" + (
                f"; with the tuned DQN in DQN's place, at {f6['ordering_tuned_holds_throughput']} and "
