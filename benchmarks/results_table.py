@@ -180,7 +180,7 @@ FIGURES = [  # (file, caption) embedded in REPORT.md when present
     ("agents.png", "Fig. 6a/6b: SS-VAE throughput gap and association error against labelled samples (paper: 2.1 %, 4.7 %)."),
     ("fig6.png", "Fig. 6c-6f: aggregated and per-slice throughput of oracle, SS-VAE, DQN and the best heuristic."),
     ("fig6_paper_scale/fig6.png", "Fig. 6c-6f at paper scale (2000 labels per point, each DQN configuration's full budget, "
-     "10 x 10 evaluation TTIs): the points finished so far."),
+     "10 x 10 evaluation TTIs; a stopped run shows the points it finished)."),
     ("forecast_kpi.png", "Seed 001: BiLSTM digital twin against static provisioning on the operator KPIs."),
 ]
 
