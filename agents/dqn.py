@@ -44,6 +44,7 @@ __all__ = [
     "OracleGapCallback",
     "load_config",
     "config_fingerprint",
+    "available_configs",
     "make_dqn",
     "make_train_env",
     "train_dqn",
@@ -115,6 +116,11 @@ def load_config(name: str | dict[str, Any]) -> dict[str, Any]:
             raise FileNotFoundError(f"{path} is missing: run `python -m agents.dqn tune` to create it")
         return json.loads(path.read_text())["config"]
     raise ValueError(f"DQN config must be 'paper', 'tuned' or a dict, got {name!r}")
+
+
+def available_configs() -> list[str]:
+    """`["paper"]`, plus `"tuned"` when its configuration file exists."""
+    return ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
 
 
 def config_fingerprint(name: str | dict[str, Any]) -> str:
@@ -354,7 +360,8 @@ def tune_dqn(
                   n_evaluations=n_evaluations, eval_episodes=eval_episodes, steps_per_episode=steps_per_episode)
     study = _create_study(storage, study_name, seed)  # made once here, so the workers only load it
     if workers == 1:
-        _tune_worker(sampler_seed=seed, model_seed=seed, **kwargs)
+        _tune_worker(sampler_seed=seed, model_seed=seed, study=study, **kwargs)
+        return study
     else:
         import multiprocessing as mp
 
@@ -369,7 +376,7 @@ def tune_dqn(
         if failed:
             raise RuntimeError(f"{len(failed)} of {workers} tuning workers failed (exit codes {failed}); "
                                f"the study is kept in {storage}")
-    return optuna.load_study(study_name=study_name, storage=storage) if storage else study
+    return optuna.load_study(study_name=study_name, storage=storage)
 
 
 def _create_study(storage: str | None, study_name: str, seed: int) -> Any:
@@ -387,9 +394,10 @@ def _create_study(storage: str | None, study_name: str, seed: int) -> Any:
 
 def _tune_worker(
     preset: str, n_trials: int, timesteps: int, storage: str | None, study_name: str, sampler_seed: int, model_seed: int,
-    n_evaluations: int, eval_episodes: int, steps_per_episode: int, torch_threads: int | None = None,
+    n_evaluations: int, eval_episodes: int, steps_per_episode: int, torch_threads: int | None = None, study: Any = None,
 ) -> None:
-    """Run trials until the study holds `n_trials` finished ones (one process of `tune_dqn`)."""
+    """Run trials until the study holds `n_trials` finished ones (one process of `tune_dqn`; a spawned
+    worker loads the study from `storage`, the single-process path passes its own, in-memory ones included)."""
     import optuna
     from optuna.trial import TrialState
 
@@ -410,7 +418,7 @@ def _tune_worker(
                 raise optuna.TrialPruned()
         return float(value)
 
-    study = _create_study(storage, study_name, sampler_seed)
+    study = study if study is not None else _create_study(storage, study_name, sampler_seed)
     finished = (TrialState.COMPLETE, TrialState.PRUNED)
     done = len(study.get_trials(deepcopy=False, states=finished))
     if done >= n_trials:

@@ -143,13 +143,13 @@ class Checkpoint:
 
 def dqn_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> pd.DataFrame:
     """The paper-configuration DQN (and the tuned one if its config exists) against the oracle."""
-    from agents.dqn import CONFIG_DIR, OracleGapCallback, config_fingerprint, make_train_env, train_dqn
+    from agents.dqn import OracleGapCallback, available_configs, config_fingerprint, make_train_env, train_dqn
 
-    configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
+    # a re-tuned configuration is a new run, not a cached one: runs are keyed by the content's hash
+    current = {conf: config_fingerprint(conf) for conf in available_configs()}
     seeds = [0] if quick or smoke else [0, 1, 2]
     done = Checkpoint(work / f"dqn_rows_{'smoke' if smoke else 'quick' if quick else 'full'}.jsonl")
-    for conf in configs:
-        sha = config_fingerprint(conf)  # a re-tuned configuration is a new run, not a cached one
+    for conf, sha in current.items():
         for s in seeds:
             if done.has(config=conf, config_sha=sha, seed=s):
                 continue
@@ -163,7 +163,6 @@ def dqn_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> pd
                       "eval_reward": row["eval_reward"], "oracle_reward": gap.optimum["reward"],
                       "reward_gap_pct": row["optimality_gap_pct"], "throughput_gap_pct": row["throughput_gap_pct"]})
     frame = done.frame()
-    current = {conf: config_fingerprint(conf) for conf in configs}
     return frame[[current.get(c) == h for c, h in zip(frame["config"], frame["config_sha"])]].reset_index(drop=True)
 
 

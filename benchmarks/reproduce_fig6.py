@@ -52,11 +52,9 @@ def grid(quick: bool, smoke: bool = False) -> list[tuple[str, float, dict[str, A
 
 def dqn_fingerprints(dqn_configs: list[str] | None) -> dict[str, str]:
     """Content hashes of the DQN configurations a point trains (a re-tuned config makes points stale)."""
-    from agents.dqn import CONFIG_DIR, config_fingerprint
+    from agents.dqn import available_configs, config_fingerprint
 
-    if dqn_configs is None:
-        dqn_configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
-    return {c: config_fingerprint(c) for c in dqn_configs}
+    return {c: config_fingerprint(c) for c in dqn_configs or available_configs()}
 
 
 def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episodes: int, eval_ttis: int, work: Path,
@@ -66,7 +64,7 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
     import gymnasium as gym
     import torch
 
-    from agents.dqn import CONFIG_DIR, train_dqn
+    from agents.dqn import available_configs, train_dqn
     from agents.ssvae import SSVAEConfig, SSVAEPolicy, train_ssvae
     from baselines import make_policy
     from baselines.dataset import generate_dataset, load_dataset
@@ -87,7 +85,7 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
         "slice_aware": (make_policy("slice_aware", full_env), full_env),
     }
     if dqn_configs is None:
-        dqn_configs = ["paper"] + (["tuned"] if (CONFIG_DIR / "dqn_tuned.json").exists() else [])
+        dqn_configs = available_configs()
     for conf in dqn_configs:
         dqn, _ = train_dqn(cfg, conf, seed=0, total_timesteps=dqn_steps, tensorboard=False)
         policies[f"dqn_{conf}"] = (dqn, prb_env)

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+try:
+    from benchmarks.reproduce_fig6 import grid as fig6_grid
+except ImportError:  # pragma: no cover - run as a script from benchmarks/
+    from reproduce_fig6 import grid as fig6_grid
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -26,13 +31,13 @@ FIG6_RUNS = [  # (result file, title): the reduced-size sweep of the whole grid,
     ("fig6.json", "Fig. 6c-6f sweep"),
     ("fig6_paper_scale/fig6.json", "Fig. 6c-6f at paper scale"),
 ]
-FIG6_GRID_POINTS = 34  # points of the full grid (6c 8, 6d 15, 6e 6, 6f 5)
 
 
 def _fig6_block(f6: dict, title: str, stem: str) -> list[str]:
     """One Fig. 6 sweep: its sizes, how often the paper's ordering holds, and the 6c table."""
     df = pd.DataFrame(f6["rows"])
-    partial = f" of the full grid's {FIG6_GRID_POINTS}" if f6["points"] < FIG6_GRID_POINTS else ""
+    full = len(fig6_grid(quick=False))  # 34: 6c 8, 6d 15, 6e 6, 6f 5
+    partial = f" of the full grid's {full}" if f6["points"] < full else ""
     steps = f6.get("dqn_steps", "?")
     dqn = f"DQN {steps} steps" if isinstance(steps, int) else "each DQN configuration's own training budget"
     figs = ", ".join(sorted(df["figure"].str.split("@").str[0].unique())) if len(df) else "none"
@@ -114,7 +119,7 @@ def render(results: Path = RESULTS) -> str:
     for name, title in FIG6_RUNS:
         f6 = _load(results, name)
         if f6:
-            out += _fig6_block(f6, title, str(Path(name).parent / "fig6").removeprefix("./").removeprefix("."))
+            out += _fig6_block(f6, title, name.removesuffix(".json"))
     fc = _load(results, "forecasting.json")
     if fc:
         paper = fc["kpi"]["paper"]["efficiency_median"]

@@ -157,6 +157,11 @@ def test_optuna_study_parallel_workers_share_the_storage(tmp_path):
     assert len(again.trials) == len(s.trials)  # already complete: resuming runs nothing
 
 
+def test_optuna_study_in_memory_returns_its_trials():
+    s = tune_dqn("tiny", n_trials=2, timesteps=90, storage=None, n_evaluations=1, eval_episodes=1, steps_per_episode=30)
+    assert len(s.trials) == 2 and all(t.state.is_finished() for t in s.trials)
+
+
 def test_optuna_workers_need_valid_count_and_storage():
     with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
         tune_dqn("tiny", n_trials=1, workers=0)
