@@ -8,7 +8,7 @@ Two configurations:
   give are SB3's defaults or stated here: learning rate 1e-3, batch 32, learning starts 100,
   train every step, target update every 100 steps, an MLP of 64-64.
 * `"tuned"`: the hyper-parameters an Optuna study found (`agents/configs/dqn_tuned.json`, made by
-  `python -m agents.dqn tune`), with its longer training budget.
+  `python -m oran_gym.agents.dqn tune`), with its longer training budget.
 
 Masked actions become idle (`invalid_action="idle"`): SB3's DQN has no action masking, and an
 idle PRB is the natural outcome of an infeasible request.
@@ -31,7 +31,7 @@ try:
     from stable_baselines3 import DQN
     from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError('agents.dqn needs the agents extra: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
+    raise ImportError('oran_gym.agents.dqn needs the agents extra: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
 
 import oran_gym
 from oran_gym import ScenarioConfig
@@ -113,7 +113,7 @@ def load_config(name: str | dict[str, Any]) -> dict[str, Any]:
     if name == "tuned":
         path = CONFIG_DIR / "dqn_tuned.json"
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: run `python -m agents.dqn tune` to create it")
+            raise FileNotFoundError(f"{path} is missing: run `python -m oran_gym.agents.dqn tune` to create it")
         return json.loads(path.read_text())["config"]
     raise ValueError(f"DQN config must be 'paper', 'tuned' or a dict, got {name!r}")
 
@@ -199,7 +199,7 @@ class OracleGapCallback(BaseCallback):
         self.history: list[dict[str, float]] = []
 
     def _optimum(self) -> dict[str, float]:
-        from baselines import make_policy
+        from oran_gym.baselines import make_policy
 
         policy = make_policy("oracle", self.eval_env) if self.oracle is None else self.oracle
         res = evaluate_policy(policy, self.eval_env, n_episodes=self.n_episodes, seed=self.seed)
@@ -452,7 +452,7 @@ def save_tuned(study: Any, timesteps: int, preset: str, command: str, path: Path
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m agents.dqn tune ...`: run the Optuna study and save the tuned configuration."""
+    """`python -m oran_gym.agents.dqn tune ...`: run the Optuna study and save the tuned configuration."""
     import argparse
 
     ap = argparse.ArgumentParser(description="Optuna tuning of the DQN on ORANSlicing-v0")
@@ -466,7 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--workers", type=int, default=1, help="parallel processes on the same storage (one torch thread each)")
     args = ap.parse_args(argv)
     study = tune_dqn(args.preset, args.trials, args.timesteps, args.storage, seed=args.seed, workers=args.workers)
-    cmd = f"python -m agents.dqn tune --preset {args.preset} --trials {args.trials} --timesteps {args.timesteps} --storage {args.storage} --seed {args.seed}" + (
+    cmd = f"python -m oran_gym.agents.dqn tune --preset {args.preset} --trials {args.trials} --timesteps {args.timesteps} --storage {args.storage} --seed {args.seed}" + (
         f" --workers {args.workers}" if args.workers > 1 else "")
     path = save_tuned(study, args.timesteps, args.preset, cmd)
     print(f"best mean TTI reward {study.best_value:.3f}; tuned config written to {path}")

@@ -30,9 +30,15 @@ try:
     import torch
     from torch import nn
 except ImportError as exc:  # pragma: no cover
-    raise ImportError('agents.forecasting needs torch: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
+    raise ImportError('oran_gym.agents.forecasting needs torch: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
 
-from baselines.forecasting import allocation_metrics, allocation_summary, regression_metrics, static_provisioning, table1_regressors
+from oran_gym.baselines.forecasting import (
+    allocation_metrics,
+    allocation_summary,
+    regression_metrics,
+    static_provisioning,
+    table1_regressors,
+)
 
 __all__ = [
     "BiLSTMForecaster",

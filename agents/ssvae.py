@@ -45,9 +45,10 @@ try:
     from torch import nn
     from torch.nn import functional as F
 except ImportError as exc:  # pragma: no cover
-    raise ImportError('agents.ssvae needs torch: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
+    raise ImportError('oran_gym.agents.ssvae needs torch: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
 
-from baselines.common import AllocationPolicy, ru_power_limit_w
+from oran_gym.baselines.common import AllocationPolicy, ru_power_limit_w
+
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
 from oran_gym.allocation import scenario_arrays
 from oran_gym.sim import kernels

@@ -1,7 +1,7 @@
 """Baselines for ORANSlicing-v0: exact oracles, heuristic schedulers and the labelled-dataset generator.
 
 ```python
-from baselines import ExhaustiveSearchOracle, MILPOracle, LocalSearchOracle, make_policy
+from oran_gym.baselines import ExhaustiveSearchOracle, MILPOracle, LocalSearchOracle, make_policy
 alloc, value = MILPOracle().solve(cfg, gains, offered_load_bps)  # value == evaluate_allocation(...).reward
 policy = make_policy("slice_aware", env)                           # SB3-style predict()
 ```
@@ -9,25 +9,8 @@ policy = make_policy("slice_aware", env)                           # SB3-style p
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
-
-from baselines.common import AllocationPolicy, allocation_to_action
-from baselines.heuristics import (
-    HEURISTICS,
-    MaxSINRPolicy,
-    ProportionalFairPolicy,
-    RandomPolicy,
-    RoundRobinPolicy,
-    SliceAwareGreedyPolicy,
-)
-from baselines.oracles import (
-    ExhaustiveSearchOracle,
-    LocalSearchOracle,
-    MILPOracle,
-    OraclePolicy,
-    OracleSolution,
-    num_candidates,
-)
 
 __all__ = [
     "AllocationPolicy",
@@ -36,6 +19,7 @@ __all__ = [
     "LocalSearchOracle",
     "MILPOracle",
     "MaxSINRPolicy",
+    "ORACLES",
     "OraclePolicy",
     "OracleSolution",
     "POLICY_NAMES",
@@ -48,8 +32,46 @@ __all__ = [
     "num_candidates",
 ]
 
-ORACLES = {"oracle": None, "milp": MILPOracle, "esa": ExhaustiveSearchOracle, "local_search": LocalSearchOracle}
-POLICY_NAMES = sorted(HEURISTICS) + sorted(ORACLES)
+# The names alone, so that the command line's help needs neither scipy nor numba; a test checks
+# them against HEURISTICS and ORACLES.
+HEURISTIC_NAMES = ("max_sinr", "proportional_fair", "random", "round_robin", "slice_aware")
+ORACLE_NAMES = ("esa", "local_search", "milp", "oracle")
+POLICY_NAMES = list(HEURISTIC_NAMES + ORACLE_NAMES)
+
+_LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562)
+    "AllocationPolicy": "common",
+    "allocation_to_action": "common",
+    "HEURISTICS": "heuristics",
+    "MaxSINRPolicy": "heuristics",
+    "ProportionalFairPolicy": "heuristics",
+    "RandomPolicy": "heuristics",
+    "RoundRobinPolicy": "heuristics",
+    "SliceAwareGreedyPolicy": "heuristics",
+    "ExhaustiveSearchOracle": "oracles",
+    "LocalSearchOracle": "oracles",
+    "MILPOracle": "oracles",
+    "OraclePolicy": "oracles",
+    "OracleSolution": "oracles",
+    "num_candidates": "oracles",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name on first use."""
+    if name == "ORACLES":
+        from oran_gym.baselines.oracles import ExhaustiveSearchOracle, LocalSearchOracle, MILPOracle
+
+        value: Any = {"oracle": None, "milp": MILPOracle, "esa": ExhaustiveSearchOracle, "local_search": LocalSearchOracle}
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(f"oran_gym.baselines.{_LAZY[name]}"), name)
+    else:
+        raise AttributeError(f"module 'oran_gym.baselines' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def make_policy(name: str, env: Any, **kwargs: Any) -> AllocationPolicy:
@@ -58,10 +80,14 @@ def make_policy(name: str, env: Any, **kwargs: Any) -> AllocationPolicy:
     "oracle" picks MILPOracle on one RU and LocalSearchOracle on several; "milp", "esa" and
     "local_search" force one. Keyword arguments go to the heuristic or the oracle.
     """
+    from oran_gym.baselines.heuristics import HEURISTICS
+    from oran_gym.baselines.oracles import OraclePolicy
+
+    oracles = __getattr__("ORACLES")
     if name in HEURISTICS:
         return HEURISTICS[name](env, **kwargs)
-    if name in ORACLES:
-        oracle_cls = ORACLES[name]
+    if name in oracles:
+        oracle_cls = oracles[name]
         return OraclePolicy(env, oracle_cls(**kwargs) if oracle_cls else None)
     import difflib
 

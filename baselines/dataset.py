@@ -44,7 +44,7 @@ def sample_instance(cfg: ScenarioConfig, seed: int, index: int) -> tuple[np.ndar
 
 
 def _make_oracle(name: str, time_limit_s: float | None):
-    from baselines.oracles import ExhaustiveSearchOracle, LocalSearchOracle, MILPOracle
+    from oran_gym.baselines.oracles import ExhaustiveSearchOracle, LocalSearchOracle, MILPOracle
 
     if name == "milp":
         return MILPOracle(time_limit_s=time_limit_s)

@@ -16,12 +16,11 @@ sets the level of every assigned PRB:
 from __future__ import annotations
 
 import numpy as np
+from oran_gym.baselines.common import AllocationPolicy, ru_power_limit_w
 
 from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
 from oran_gym.sim.params import DELAY_BUDGET_S, FIBRE_DELAY_S, NOISE_W, PKT_BITS, PRB_BW_HZ, SE_MAX, WEIGHT
-
-from baselines.common import AllocationPolicy, ru_power_limit_w
 
 __all__ = [
     "POWER_RULES",

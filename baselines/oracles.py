@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 from numba import njit
+from oran_gym.baselines.common import AllocationPolicy, prb_rates_bps
 from scipy import optimize, sparse
 
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
@@ -33,8 +34,6 @@ from oran_gym.sim.params import (
     THETA_R,
     WEIGHT,
 )
-
-from baselines.common import AllocationPolicy, prb_rates_bps
 
 __all__ = [
     "OracleSolution",

@@ -25,7 +25,17 @@ from oran_gym.sim import kernels, reference
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 from oran_gym.sim.params import pack_params
 
-RESULTS = Path(__file__).resolve().parent / "results"
+COMMITTED_RESULTS = Path(__file__).resolve().parent / "results"
+"""The repository's committed record (`benchmarks/results/`); it exists in a source checkout only."""
+
+
+def default_results_dir() -> Path:
+    """Where results go by default: `./oran-gym-results/` under the current directory.
+
+    Never inside the installed package; `--out-dir` overrides it, and `--out-dir benchmarks/results`
+    in a checkout regenerates the committed record.
+    """
+    return Path.cwd() / "oran-gym-results"
 
 
 def machine_info() -> dict[str, Any]:
@@ -146,7 +156,7 @@ def run(quick: bool = False, out_path: Path | None = None, progress: bool = True
         ]
         >= 10,
     }
-    out_path = out_path or (out_dir or RESULTS) / "env_speed.json"
+    out_path = out_path or (out_dir or default_results_dir()) / "env_speed.json"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2) + "\n")
     return result

@@ -18,18 +18,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pandas as pd
-
-from oran_gym.evaluation import ci95_half_width
+from oran_gym.baselines import HEURISTICS, ExhaustiveSearchOracle, MILPOracle, make_policy, num_candidates
+from oran_gym.benchmarks.bench_env import default_results_dir, machine_info
 
 import oran_gym  # noqa: F401
-from baselines import HEURISTICS, ExhaustiveSearchOracle, MILPOracle, make_policy, num_candidates
 from oran_gym import ScenarioConfig, evaluate_allocation
+from oran_gym.evaluation import ci95_half_width
 from oran_gym.sim.dynamics import NetworkState
-
-try:  # run as a script or as part of the benchmarks package
-    from benchmarks.bench_env import RESULTS, machine_info
-except ImportError:  # pragma: no cover
-    from bench_env import RESULTS, machine_info
 
 
 def oracle_timing(quick: bool, progress: bool, smoke: bool = False) -> pd.DataFrame:
@@ -167,8 +162,8 @@ def plot(timing: pd.DataFrame, gaps: pd.DataFrame, path: Path) -> None:
 
 
 def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, smoke: bool = False) -> dict[str, Any]:
-    """Run both parts and write CSV, JSON and PNG under `out_dir` (default benchmarks/results)."""
-    out_dir = out_dir or RESULTS
+    """Run both parts and write CSV, JSON and PNG under `out_dir` (default ./oran-gym-results)."""
+    out_dir = out_dir or default_results_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     timing = oracle_timing(quick, progress, smoke)

@@ -26,13 +26,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from oran_gym.benchmarks.bench_env import default_results_dir, machine_info
 
 import oran_gym  # noqa: F401
-
-try:
-    from benchmarks.bench_env import RESULTS, machine_info
-except ImportError:  # pragma: no cover
-    from bench_env import RESULTS, machine_info
 
 PRESET = "paper"
 
@@ -177,7 +173,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         checks["single >= 100x mobile-env"] = ("single_over_mobile_env", 100.0)
     result["targets"] = {k: {"ratio": key, "measured": ratios[key], "threshold": t, "met": ratios[key] >= t}
                          for k, (key, t) in checks.items()}
-    out_dir = out_dir or RESULTS
+    out_dir = out_dir or default_results_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "vector_speed.json").write_text(json.dumps(result, indent=2) + "\n")
     plot(result, out_dir / "vector_speed.png")

@@ -19,18 +19,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from oran_gym.benchmarks.bench_env import COMMITTED_RESULTS, default_results_dir, machine_info
 
 from oran_gym.evaluation import ci95_half_width
-
-try:
-    from benchmarks.bench_env import RESULTS, machine_info
-except ImportError:  # pragma: no cover
-    from bench_env import RESULTS, machine_info
 
 
 def unlabelled_drops(cfg, seed: int, n: int) -> dict[str, np.ndarray]:
     """Gains, offered loads and large-scale loss of `n` drops, without labels."""
-    from baselines.dataset import sample_drop
+    from oran_gym.baselines.dataset import sample_drop
 
     nets = [sample_drop(cfg, seed, i) for i in range(n)]
     return {
@@ -48,9 +44,9 @@ def subset(data: dict[str, Any], n: int) -> dict[str, Any]:
 def heuristic_on_test(cfg, test: dict[str, Any], name: str) -> dict[str, float]:
     """Gap of a heuristic on the same labelled test TTIs (it observes the true gains: no CSI error)."""
     import gymnasium as gym
+    from oran_gym.baselines import make_policy
+    from oran_gym.baselines.common import TTIView
 
-    from baselines import make_policy
-    from baselines.common import TTIView
     from oran_gym import Allocation, evaluate_allocation
 
     pol = make_policy(name, gym.make("ORANSlicing-v0", config=cfg, action_mode="full"))
@@ -67,9 +63,9 @@ def heuristic_on_test(cfg, test: dict[str, Any], name: str) -> dict[str, float]:
 def ssvae_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Fig. 6a/6b and Table VI vs labelled samples, and the ablations."""
     import torch
+    from oran_gym.agents.ssvae import SSVAEConfig, allocation_metrics, train_ssvae
+    from oran_gym.baselines.dataset import generate_dataset, load_dataset
 
-    from agents.ssvae import SSVAEConfig, allocation_metrics, train_ssvae
-    from baselines.dataset import generate_dataset, load_dataset
     from oran_gym import ScenarioConfig
 
     torch.set_num_threads(1)
@@ -143,7 +139,7 @@ class Checkpoint:
 
 def dqn_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> pd.DataFrame:
     """The paper-configuration DQN (and the tuned one if its config exists) against the oracle."""
-    from agents.dqn import OracleGapCallback, available_configs, config_fingerprint, make_train_env, train_dqn
+    from oran_gym.agents.dqn import OracleGapCallback, available_configs, config_fingerprint, make_train_env, train_dqn
 
     # a re-tuned configuration is a new run, not a cached one: runs are keyed by the content's hash
     current = {conf: config_fingerprint(conf) for conf in available_configs()}
@@ -213,8 +209,8 @@ def plot(labels: pd.DataFrame, path: Path) -> None:
 
 def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, with_dqn: bool = True,
         smoke: bool = False) -> dict[str, Any]:
-    """Both parts; results under `out_dir` (default benchmarks/results)."""
-    out_dir = out_dir or RESULTS
+    """Both parts; results under `out_dir` (default ./oran-gym-results)."""
+    out_dir = out_dir or default_results_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / (".work_agents_smoke" if smoke else ".work_agents")
     t0 = time.perf_counter()
@@ -265,7 +261,7 @@ def main() -> None:
     ap.add_argument("--replot", action="store_true", help="redraw agents.png from ssvae_labels.csv without training")
     args = ap.parse_args()
     if args.replot:
-        plot(pd.read_csv(RESULTS / "ssvae_labels.csv"), RESULTS / "agents.png")
+        plot(pd.read_csv(COMMITTED_RESULTS / "ssvae_labels.csv"), COMMITTED_RESULTS / "agents.png")
         return
     result = run(quick=args.quick, with_dqn=not args.no_dqn)
     print("\n".join(summary_lines(result)))

@@ -25,13 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-try:
-    from benchmarks.bench_env import RESULTS, machine_info
-    from benchmarks.reproduce_agents import Checkpoint, unlabelled_drops
-except ImportError:  # pragma: no cover
-    from bench_env import RESULTS, machine_info
-    from reproduce_agents import Checkpoint, unlabelled_drops
+from oran_gym.benchmarks.bench_env import default_results_dir, machine_info
+from oran_gym.benchmarks.reproduce_agents import Checkpoint, unlabelled_drops
 
 
 def grid(quick: bool, smoke: bool = False) -> list[tuple[str, float, dict[str, Any]]]:
@@ -52,7 +47,7 @@ def grid(quick: bool, smoke: bool = False) -> list[tuple[str, float, dict[str, A
 
 def dqn_fingerprints(dqn_configs: list[str] | None) -> dict[str, str]:
     """Content hashes of the DQN configurations a point trains (a re-tuned config makes points stale)."""
-    from agents.dqn import available_configs, config_fingerprint
+    from oran_gym.agents.dqn import available_configs, config_fingerprint
 
     return {c: config_fingerprint(c) for c in dqn_configs or available_configs()}
 
@@ -63,11 +58,11 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
     """Train SS-VAE and DQN for `cfg`; evaluate them, the oracle and the slice-aware heuristic."""
     import gymnasium as gym
     import torch
+    from oran_gym.agents.dqn import available_configs, train_dqn
+    from oran_gym.agents.ssvae import SSVAEConfig, SSVAEPolicy, train_ssvae
+    from oran_gym.baselines import make_policy
+    from oran_gym.baselines.dataset import generate_dataset, load_dataset
 
-    from agents.dqn import available_configs, train_dqn
-    from agents.ssvae import SSVAEConfig, SSVAEPolicy, train_ssvae
-    from baselines import make_policy
-    from baselines.dataset import generate_dataset, load_dataset
     from oran_gym.evaluation import ci95_half_width as ci
     from oran_gym.evaluation import evaluate_policy
 
@@ -185,7 +180,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
 
     from oran_gym import ScenarioConfig
 
-    out_dir = out_dir or RESULTS
+    out_dir = out_dir or default_results_dir()
     work = out_dir / (".work_fig6_smoke" if smoke else ".work_fig6")
     work.mkdir(parents=True, exist_ok=True)
     points = points or grid(quick, smoke)

@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-try:
-    from benchmarks.bench_env import RESULTS, machine_info
-except ImportError:  # pragma: no cover
-    from bench_env import RESULTS, machine_info
+from oran_gym.benchmarks.bench_env import default_results_dir, machine_info
 
 
 def _kpi_folder(data: Path) -> Path:
@@ -29,7 +25,8 @@ def _kpi_folder(data: Path) -> Path:
 
 def kpi_part(data: Path, quick: bool, out_dir: Path, work: Path, smoke: bool = False) -> dict[str, Any]:
     """Seed 001 pipeline on the operator KPIs."""
-    from agents.forecasting import PAPER_KPI, plot_kpi, run_kpi_pipeline
+    from oran_gym.agents.forecasting import PAPER_KPI, plot_kpi, run_kpi_pipeline
+
     from oran_gym.data import load_operator_kpis
 
     df = load_operator_kpis(_kpi_folder(data))
@@ -44,7 +41,8 @@ def kpi_part(data: Path, quick: bool, out_dir: Path, work: Path, smoke: bool = F
 
 def qos_part(data: Path, quick: bool, out_dir: Path, smoke: bool = False) -> dict[str, Any]:
     """Seed 000 pipeline: random 10-fold and duplicate-aware grouped folds."""
-    from agents.forecasting import PAPER_QOS, run_qos_pipeline
+    from oran_gym.agents.forecasting import PAPER_QOS, run_qos_pipeline
+
     from oran_gym.data import load_qos5g
 
     df = load_qos5g(data / "qos5g" / "qos5g.csv")
@@ -60,9 +58,9 @@ def qos_part(data: Path, quick: bool, out_dir: Path, smoke: bool = False) -> dic
 def dqn_with_forecasts(data: Path, quick: bool, work: Path, smoke: bool = False) -> pd.DataFrame:
     """DQN (paper config) on the trace-driven paper scenario, with and without ForecastObservation."""
     import gymnasium as gym
+    from oran_gym.agents.dqn import PAPER_CONFIG, make_dqn
+    from oran_gym.agents.forecasting import KPIForecasterBundle, QoSRegressorBundle
 
-    from agents.dqn import PAPER_CONFIG, make_dqn
-    from agents.forecasting import KPIForecasterBundle, QoSRegressorBundle
     from oran_gym.data import load_qos5g
     from oran_gym.evaluation import evaluate_policy
     from oran_gym.wrappers import ForecastObservation
@@ -101,7 +99,7 @@ def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = No
     data = Path(data) if data else data_dir()
     if data is None:
         raise FileNotFoundError("real data not found: set ORAN_GYM_DATA or place ../shared/data beside the checkout")
-    out_dir = out_dir or RESULTS
+    out_dir = out_dir or default_results_dir()
     work = out_dir / (".work_forecast_smoke" if smoke else ".work_forecast")
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -127,7 +125,7 @@ def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = No
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """Human-readable lines."""
-    from agents.forecasting import kpi_lines, qos_lines
+    from oran_gym.agents.forecasting import kpi_lines, qos_lines
 
     lines = kpi_lines(result["kpi"]) + (qos_lines(result["qos"]) if "qos" in result else [])
     for r in result.get("dqn", []):

@@ -12,14 +12,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
-try:
-    from benchmarks.reproduce_fig6 import grid as fig6_grid
-except ImportError:  # pragma: no cover - run as a script from benchmarks/
-    from reproduce_fig6 import grid as fig6_grid
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+from oran_gym.benchmarks.bench_env import COMMITTED_RESULTS as RESULTS
+from oran_gym.benchmarks.reproduce_fig6 import grid as fig6_grid
 
 
 def _load(results: Path, name: str):

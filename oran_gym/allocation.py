@@ -16,8 +16,8 @@ import numpy as np
 
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import kernels, reference
-from oran_gym.sim.kernels import packed_slices
 from oran_gym.sim.dynamics import ue_slices
+from oran_gym.sim.kernels import packed_slices
 from oran_gym.sim.params import RATE_SCALE_BPS, THETA_BIAS, THETA_C, THETA_R, pack_params, power_levels_w
 
 __all__ = ["Allocation", "AllocationMetrics", "evaluate_allocation", "check_allocation"]

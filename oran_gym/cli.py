@@ -127,34 +127,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _load_benchmarks():
-    """Import the `benchmarks` folder of the source checkout (it is not installed)."""
-    for root in (Path.cwd(), Path(__file__).resolve().parent.parent):
-        if (root / "benchmarks" / "bench_env.py").exists():
-            if str(root) not in sys.path:
-                sys.path.insert(0, str(root))
-            import benchmarks
-
-            return benchmarks
-    raise SystemExit(
-        "oran-gym bench runs from a source checkout: no benchmarks/ folder found in the current "
-        "directory or beside the installed package"
-    )
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Run the benchmarks and write their results under benchmarks/results/."""
-    _load_benchmarks()
-    from benchmarks import bench_env
-
+    """Run the benchmarks and write their results under --out-dir (default ./oran-gym-results/)."""
     import importlib
     import time
 
-    from benchmarks import results_table
+    from oran_gym.benchmarks import bench_env, results_table
 
     progress = sys.stderr.isatty()
     quick = not args.full
-    out_dir = Path(args.out_dir).resolve() if args.out_dir else bench_env.RESULTS
+    out_dir = Path(args.out_dir).resolve() if args.out_dir else bench_env.default_results_dir()
     parts = args.only or [part for part, _, _ in BENCH_PARTS]
     done = []
     for part, title, module_name in BENCH_PARTS:
@@ -166,7 +148,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             if data_dir() is None:
                 print(f"== {title}: skipped, the real data were not found (set ORAN_GYM_DATA or place ../shared/data) ==")
                 continue
-        module = importlib.import_module(f"benchmarks.{module_name}")
+        module = importlib.import_module(f"oran_gym.benchmarks.{module_name}")
         print(f"== {title} ==", flush=True)
         t0 = time.perf_counter()
         result = module.run(quick=quick, progress=progress, out_dir=out_dir, smoke=args.smoke)
@@ -178,7 +160,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-BENCH_PARTS = [  # (part, title, module in benchmarks/), in the order `oran-gym bench` runs them
+BENCH_PARTS = [  # (part, title, module of oran_gym.benchmarks), in the order `oran-gym bench` runs them
     ("env", "environment speed", "bench_env"),
     ("vector", "vector env speed (native, Sync, Async, NumPy, CartPole, mobile-env)", "bench_vector"),
     ("oracles", "oracles and heuristics", "bench_oracles"),
@@ -209,11 +191,11 @@ def _check_same_scenario(trained: ScenarioConfig, evaluated: ScenarioConfig, wha
 
 def _load_policy(name: str, env):
     """A baseline by name, or a trained agent: `dqn:FOLDER` (from `train dqn`) or `ssvae:FILE.pt`."""
-    from baselines import make_policy
+    from oran_gym.baselines import make_policy
 
     kind, _, path = name.partition(":")
     if kind == "dqn" and path:
-        from agents.dqn import load_dqn
+        from oran_gym.agents.dqn import load_dqn
 
         if env.unwrapped.action_mode != "prb":
             raise ValueError("a DQN acts in the prb mode: pass --action-mode prb")
@@ -223,7 +205,7 @@ def _load_policy(name: str, env):
         model.name = "dqn"
         return model
     if kind == "ssvae" and path:
-        from agents.ssvae import SSVAEPolicy, load_ssvae
+        from oran_gym.agents.ssvae import SSVAEPolicy, load_ssvae
 
         model, cfg, _ = load_ssvae(path)
         _check_same_scenario(cfg, env.unwrapped.config, f"the SS-VAE in {path}")
@@ -234,7 +216,7 @@ def _load_policy(name: str, env):
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a DQN or an SS-VAE and save it with its scenario and versions."""
     if args.agent == "dqn":
-        from agents.dqn import train_dqn
+        from oran_gym.agents.dqn import train_dqn
 
         out = Path(args.out or f"runs/dqn_{args.preset}_{args.config}_seed{args.seed}")
         _, meta = train_dqn(args.preset, args.config, seed=args.seed, out_dir=out, total_timesteps=args.timesteps,
@@ -244,8 +226,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"  step {row['step']}: reward gap to the oracle {row['optimality_gap_pct']:.1f} %")
         print(f"evaluate it: oran-gym evaluate dqn:{out} --preset {args.preset} --action-mode prb")
         return 0
-    from agents.ssvae import SSVAEConfig, save_ssvae, train_ssvae
-    from baselines.dataset import generate_dataset, load_dataset, sample_drop
+    from oran_gym.agents.ssvae import SSVAEConfig, save_ssvae, train_ssvae
+    from oran_gym.baselines.dataset import generate_dataset, load_dataset, sample_drop
 
     cfg = ScenarioConfig.preset(args.preset)
     out = Path(args.out or f"runs/ssvae_{args.preset}_{args.labels}labels_seed{args.seed}.pt")
@@ -287,7 +269,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_dataset(args: argparse.Namespace) -> int:
     """Generate an oracle-labelled dataset."""
-    from baselines.dataset import generate_dataset, load_dataset
+    from oran_gym.baselines.dataset import generate_dataset, load_dataset
 
     path = generate_dataset(
         args.preset, args.samples, args.out, seed=args.seed, oracle=args.oracle, workers=args.workers,
@@ -306,7 +288,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     """Run one forecasting pipeline on the real data; print its table beside the paper's figures."""
     import json
 
-    from agents.forecasting import (
+    from oran_gym.agents.forecasting import (
         PAPER_KPI,
         PAPER_QOS,
         kpi_lines,
@@ -357,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run Gymnasium's and SB3's env checkers on every preset and mode")
     p.add_argument("--preset", default=None, choices=sorted(PRESETS), help="only this preset")
     p.set_defaults(func=cmd_check)
-    from baselines import POLICY_NAMES
+    from oran_gym.baselines import POLICY_NAMES
 
     p = sub.add_parser("train", help="train a DQN (prb mode) or an SS-VAE and save it with its scenario")
     p.add_argument("agent", choices=["dqn", "ssvae"])
@@ -402,14 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="local backend: processes (default: CPU count)")
     p.add_argument("--address", default=None, help="ray backend: address of a running cluster (default: start a local one)")
     p.set_defaults(func=cmd_sweep)
-    p = sub.add_parser("bench", help="run the benchmarks (results in benchmarks/results/)")
+    p = sub.add_parser("bench", help="run the benchmarks (results in ./oran-gym-results/ or --out-dir)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="reduced sizes and seeds (the default)")
     size.add_argument("--full", action="store_true", help="paper-scale runs (100 seeds, 3 training seeds, Fig. 6 sweep): hours")
     size.add_argument("--smoke", action="store_true", help="seconds per part: checks every part runs (CI); use with --out-dir")
     p.add_argument("--only", action="append", choices=[part for part, _, _ in BENCH_PARTS],
                    help="run only these parts (repeatable); default: all of them")
-    p.add_argument("--out-dir", default=None, help="where results and REPORT.md go (default benchmarks/results)")
+    p.add_argument("--out-dir", default=None, help="where results and REPORT.md go (default ./oran-gym-results; benchmarks/results is the committed record)")
     p.set_defaults(func=cmd_bench)
     return ap
 

@@ -151,7 +151,7 @@ def _metrics(result) -> dict[str, float]:
 def _evaluate(cfg: ScenarioConfig, task: dict[str, Any]) -> dict[str, Any]:
     import gymnasium as gym
 
-    from baselines import make_policy
+    from oran_gym.baselines import make_policy
     from oran_gym.evaluation import evaluate_policy
 
     env = gym.make("ORANSlicing-v0", config=cfg, action_mode=task["action_mode"])
@@ -162,7 +162,7 @@ def _evaluate(cfg: ScenarioConfig, task: dict[str, Any]) -> dict[str, Any]:
 def _label_task(cfg: ScenarioConfig, task: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     import numpy as np
 
-    from baselines.dataset import generate_dataset, load_dataset
+    from oran_gym.baselines.dataset import generate_dataset, load_dataset
 
     path = out_dir / "labels" / f"{task['id']}.npz"
     generate_dataset(cfg, task["samples"], path, seed=task["seed"], oracle=task["oracle"], workers=1, progress=False)
@@ -175,7 +175,7 @@ def _train(cfg: ScenarioConfig, task: dict[str, Any]) -> dict[str, Any]:
     import gymnasium as gym
     import torch
 
-    from agents.dqn import train_dqn
+    from oran_gym.agents.dqn import train_dqn
     from oran_gym.evaluation import evaluate_policy
 
     if task["agent"] != "dqn":

@@ -9,10 +9,9 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
-import oran_gym  # noqa: F401
-from agents.dqn import (
+torch = pytest.importorskip("torch", reason="needs the agents extra: pip install torch==2.13.0 && pip install 'oran-gym[agents]'")
+from oran_gym.agents.dqn import (
     PAPER_CONFIG,
     OracleGapCallback,
     SliceKPICallback,
@@ -25,7 +24,7 @@ from agents.dqn import (
     train_dqn,
     tune_dqn,
 )
-from agents.ssvae import (
+from oran_gym.agents.ssvae import (
     SemiSupervisedVAE,
     SSVAEConfig,
     SSVAEPolicy,
@@ -39,8 +38,10 @@ from agents.ssvae import (
     targets,
     train_ssvae,
 )
-from baselines import make_policy
-from baselines.dataset import generate_dataset, load_dataset
+from oran_gym.baselines import make_policy
+from oran_gym.baselines.dataset import generate_dataset, load_dataset
+
+import oran_gym  # noqa: F401
 from oran_gym import ScenarioConfig
 from oran_gym.allocation import scenario_arrays
 from oran_gym.evaluation import evaluate_policy
@@ -61,6 +62,7 @@ def test_paper_config_and_epsilon_schedule():
     assert eps[4393] > 0.1
 
 
+@pytest.mark.slow
 def test_training_applies_the_per_step_decay():
     env = make_train_env("tiny", 30)
     model = make_dqn(env, "paper", learning_starts=10)
@@ -143,6 +145,7 @@ def test_config_fingerprint_follows_the_content():
     assert config_fingerprint(changed) != config_fingerprint("paper")
 
 
+@pytest.mark.slow
 def test_optuna_study_parallel_workers_share_the_storage(tmp_path):
     storage = f"sqlite:///{tmp_path / 'dqn.db'}"
     s = tune_dqn("tiny", n_trials=4, timesteps=90, storage=storage, n_evaluations=1, eval_episodes=1,
@@ -209,6 +212,7 @@ def test_nt_xent_matches_a_direct_computation():
     assert float(nt_xent(a, a, tau)) < float(nt_xent(a, b, tau))  # identical views are easy positives
 
 
+@pytest.mark.slow
 def test_loss_decreases_and_training_is_seeded(tiny_data):
     train, _ = tiny_data
     cfg = train["config"]
@@ -248,6 +252,7 @@ def test_power_metrics_hand_values():
     assert m["pearson"] == pytest.approx(np.corrcoef([1, 2, 3], [1, 2, 4])[0, 1])
 
 
+@pytest.mark.slow
 def test_ssvae_beats_random_against_the_oracle_and_round_trips(tiny_data, tmp_path):
     train, test = tiny_data
     cfg = train["config"]
@@ -278,7 +283,7 @@ def test_fig6_sweep_runs_end_to_end_at_toy_size(tmp_path):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from benchmarks import reproduce_fig6
+    from oran_gym.benchmarks import reproduce_fig6
 
     tiny = {"num_embb_ues": 2, "num_urllc_ues": 2, "num_prbs": 3}
     points = [("6c", 2, tiny), ("6e", 30.0, {**tiny, "ru_max_power_dbm": 30.0})]
@@ -316,7 +321,7 @@ def test_fig6_ordering_flags_each_dqn_configuration():
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from benchmarks.reproduce_fig6 import ordering
+    from oran_gym.benchmarks.reproduce_fig6 import ordering
 
     values = {"oracle": (10.0, 5.0), "ssvae": (8.0, 4.0), "dqn_paper": (5.0, 1.0), "dqn_tuned": (9.0, 3.0)}
     df = pd.DataFrame([{"figure": "6c", "x": 5, "policy": k, "aggregated_throughput_mbps": t, "reward": r}

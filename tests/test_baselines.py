@@ -9,9 +9,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
-
-import oran_gym  # noqa: F401
-from baselines import (
+from oran_gym.baselines import (
     HEURISTICS,
     ExhaustiveSearchOracle,
     LocalSearchOracle,
@@ -20,7 +18,9 @@ from baselines import (
     make_policy,
     num_candidates,
 )
-from baselines.dataset import generate_dataset, load_dataset, sample_instance
+from oran_gym.baselines.dataset import generate_dataset, load_dataset, sample_instance
+
+import oran_gym  # noqa: F401
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
 from oran_gym.allocation import scenario_arrays
 from oran_gym.evaluation import evaluate_policy
@@ -125,7 +125,7 @@ def test_optimum_beats_heuristics_and_10000_random_allocations_on_the_paper_pres
     assert best_random <= opt.value + 1e-9
 
 
-@pytest.mark.parametrize("name", sorted(HEURISTICS) + ["oracle"])
+@pytest.mark.parametrize("name", sorted(HEURISTICS) + [pytest.param("oracle", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("preset", ["tiny", "multi_cell"])
 def test_policies_emit_feasible_allocations_in_both_modes(name, preset):
     results = {}

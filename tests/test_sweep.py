@@ -92,6 +92,7 @@ def _require_ray():
     return pytest.importorskip("ray")
 
 
+@pytest.mark.slow
 def test_ray_sweep_equals_local_and_rllib_trains(tmp_path):
     ray = _require_ray()
     local = run_sweep(_grid(tmp_path, "local"), backend="local", workers=2, progress=False)
@@ -170,7 +171,7 @@ def test_bench_smoke_regenerates_every_result_and_the_report(tmp_path):
     import shutil
 
     sys.path.insert(0, str(ROOT))
-    from benchmarks.results_table import render_report
+    from oran_gym.benchmarks.results_table import render_report
 
     (tmp_path / "fig6_paper_scale").mkdir()
     shutil.copy(tmp_path / "fig6.json", tmp_path / "fig6_paper_scale" / "fig6.json")

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from gymnasium.envs.registration import EnvSpec
 from gymnasium.utils.env_checker import check_env
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import oran_gym
 from oran_gym import ScenarioConfig, evaluate_allocation
@@ -35,6 +34,7 @@ def masked_random_action(env, rng):
 @pytest.mark.parametrize("action_mode", ["prb", "full"])
 @pytest.mark.parametrize("obs_mode", ["full", "paper"])
 def test_both_checkers_pass_without_warnings(preset, action_mode, obs_mode):
+    sb3_check_env = pytest.importorskip("stable_baselines3.common.env_checker").check_env
     env = gym.make("ORANSlicing-v0", config=preset, action_mode=action_mode, obs_mode=obs_mode)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

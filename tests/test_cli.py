@@ -85,7 +85,7 @@ def test_oracle_benchmark_quick_writes_results(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
-    from benchmarks import bench_oracles
+    from oran_gym.benchmarks import bench_oracles
 
     result = bench_oracles.run(quick=True, progress=False, out_dir=tmp_path)
     assert {"oracles.json", "oracle_timing.csv", "heuristic_gaps.csv", "oracles.png"} <= {p.name for p in tmp_path.iterdir()}
