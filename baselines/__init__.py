@@ -10,7 +10,10 @@ policy = make_policy("slice_aware", env)                           # SB3-style p
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from oran_gym.baselines.common import AllocationPolicy
 
 __all__ = [
     "AllocationPolicy",

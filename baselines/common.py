@@ -14,14 +14,14 @@ import numpy as np
 
 from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
-from oran_gym.sim.params import NOISE_W, PRB_BW_HZ, RU_POWER_LIMIT_W, SE_MAX
+from oran_gym.sim.params import unpack_params
 
 __all__ = ["AllocationPolicy", "TTIView", "allocation_to_action", "level_index", "prb_rates_bps", "ru_power_limit_w"]
 
 
 def ru_power_limit_w(cfg: ScenarioConfig) -> float:
     """The binding RU power limit: min(P_b^max, fronthaul limit) (eqs. 11 and 15)."""
-    return float(scenario_arrays(cfg)[0][RU_POWER_LIMIT_W])
+    return float(unpack_params(scenario_arrays(cfg)[0]).ru_power_limit_w)
 
 
 def prb_rates_bps(cfg: ScenarioConfig, gain_lin: np.ndarray) -> np.ndarray:
@@ -30,10 +30,11 @@ def prb_rates_bps(cfg: ScenarioConfig, gain_lin: np.ndarray) -> np.ndarray:
     r = W min(log2(1 + h p_l / sigma^2), SE_max[s(u)]), with p_l the UE's slice's level l.
     """
     params, ue_slice, levels = scenario_arrays(cfg)
+    kp = unpack_params(params)
     power = levels[ue_slice]  # [U, L]
-    snr = gain_lin[:, :, :, None] * power[None, :, None, :] / params[NOISE_W]
-    cap = params[SE_MAX + ue_slice][None, :, None, None]
-    return params[PRB_BW_HZ] * np.minimum(np.log2(1.0 + snr), cap)
+    snr = gain_lin[:, :, :, None] * power[None, :, None, :] / kp.noise_w
+    cap = kp.se_max_bps_per_hz[ue_slice][None, :, None, None]
+    return kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + snr), cap)
 
 
 def level_index(cfg: ScenarioConfig, ue: int, power_w: float) -> int:

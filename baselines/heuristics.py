@@ -20,7 +20,7 @@ from oran_gym.baselines.common import AllocationPolicy, ru_power_limit_w
 
 from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
-from oran_gym.sim.params import DELAY_BUDGET_S, FIBRE_DELAY_S, NOISE_W, PKT_BITS, PRB_BW_HZ, SE_MAX, WEIGHT
+from oran_gym.sim.params import unpack_params
 
 __all__ = [
     "POWER_RULES",
@@ -80,9 +80,10 @@ def _observed(env) -> tuple[np.ndarray, np.ndarray]:
 def _nominal_rate_bps(cfg: ScenarioConfig, gain: np.ndarray) -> np.ndarray:
     """Interference-free rate `[B, U, M]` at the equal-split power of a fully used RU (planning estimate)."""
     params, ue_slice, levels = scenario_arrays(cfg)
+    kp = unpack_params(params)
     p = np.minimum(ru_power_limit_w(cfg) / cfg.num_prbs, levels[ue_slice, -1])  # [U]
-    snr = gain * p[None, :, None] / params[NOISE_W]
-    return params[PRB_BW_HZ] * np.minimum(np.log2(1.0 + snr), params[SE_MAX + ue_slice][None, :, None])
+    snr = gain * p[None, :, None] / kp.noise_w
+    return kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + snr), kp.se_max_bps_per_hz[ue_slice][None, :, None])
 
 
 class _Heuristic(AllocationPolicy):
@@ -256,11 +257,12 @@ class SliceAwareGreedyPolicy(_Heuristic):
         """Three greedy phases over the estimated interference-free rates."""
         cfg = env.config
         params, ue_slice, _ = scenario_arrays(cfg)
+        kp = unpack_params(params)
         gain, best_ru = _observed(env)
         rate = _nominal_rate_bps(cfg, gain)
         load = env.offered_load_bps
-        room = params[DELAY_BUDGET_S + ue_slice] - params[FIBRE_DELAY_S]
-        delay_rate = np.where(room > 0, params[PKT_BITS + ue_slice] / np.maximum(room, 1e-12), np.inf)
+        room = kp.delay_budget_s[ue_slice] - kp.fibre_delay_s
+        delay_rate = np.where(room > 0, kp.packet_bits[ue_slice] / np.maximum(room, 1e-12), np.inf)
         need = np.maximum(load, delay_rate)
         owner = np.full((cfg.num_rus, cfg.num_prbs), -1, dtype=np.int64)
         order: list[tuple[int, int]] = []
@@ -279,7 +281,7 @@ class SliceAwareGreedyPolicy(_Heuristic):
                         owner[b, m] = u
                         order.append((b, int(m)))
                         got += rate[b, u, m]
-        weighted = params[WEIGHT + ue_slice][None, :, None] * rate
+        weighted = kp.slice_weight[ue_slice][None, :, None] * rate
         for b in range(cfg.num_rus):
             ues = np.flatnonzero(best_ru == b)
             if ues.size == 0:

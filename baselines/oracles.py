@@ -22,18 +22,7 @@ from scipy import optimize, sparse
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
 from oran_gym.allocation import scenario_arrays
 from oran_gym.sim import kernels
-from oran_gym.sim.params import (
-    DELAY_BUDGET_S,
-    FIBRE_DELAY_S,
-    PKT_BITS,
-    PRB_PMAX_W,
-    RATE_SCALE_BPS,
-    RU_POWER_LIMIT_W,
-    THETA_BIAS,
-    THETA_C,
-    THETA_R,
-    WEIGHT,
-)
+from oran_gym.sim.params import ru_power_limit_w, unpack_params
 
 __all__ = [
     "OracleSolution",
@@ -110,7 +99,7 @@ def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params):
     num_levels = levels_w.shape[1]
     num_actions = num_ues * num_levels + 1
     depth = num_rus * num_prbs
-    limit = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL)
+    limit = ru_power_limit_w(params) * (1.0 + POWER_RTOL)
     owner = np.full((num_rus, num_prbs), -1, dtype=np.int64)
     power = np.zeros((num_rus, num_prbs))
     ru_power = np.zeros(num_rus)
@@ -245,6 +234,7 @@ class MILPOracle:
 
     def _build(self, cfg: ScenarioConfig, gains: np.ndarray, load: np.ndarray):
         params, ue_slice, levels = scenario_arrays(cfg)
+        kp = unpack_params(params)
         B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
         rate_mbps = prb_rates_bps(cfg, gains) / 1e6  # [B, U, M, L]
         power = np.broadcast_to(levels[ue_slice][None, :, None, :], (B, U, M, L))
@@ -254,13 +244,13 @@ class MILPOracle:
         ix = np.arange(nx).reshape(B, U, M, L)
         iv_rate = nx + na + np.arange(U)
         iv_delay = nx + na + U + np.arange(U)
-        scale = params[THETA_R] / params[RATE_SCALE_BPS] * 1e6  # reward per Mbit/s of objective
+        scale = kp.theta_rate / kp.rate_scale_bps * 1e6  # reward per Mbit/s of objective
         c = np.zeros(n)
-        c[:nx] = -(scale * params[WEIGHT + ue_slice][None, :, None, None] * rate_mbps).ravel()
-        c[iv_rate] = params[THETA_C]
-        c[iv_delay] = params[THETA_C]
+        c[:nx] = -(scale * kp.slice_weight[ue_slice][None, :, None, None] * rate_mbps).ravel()
+        c[iv_rate] = kp.theta_violation
+        c[iv_delay] = kp.theta_violation
         ub = np.ones(n)
-        pmax = np.array([params[PRB_PMAX_W], params[PRB_PMAX_W + 1]])
+        pmax = np.array([kp.prb_max_power_w[0], kp.prb_max_power_w[1]])
         ub[:nx] = (power <= pmax[ue_slice][None, :, None, None] * (1 + POWER_RTOL)).ravel().astype(float)
         rows, cols, vals, lo, hi = [], [], [], [], []
         r = 0
@@ -279,12 +269,12 @@ class MILPOracle:
         for b in range(B):
             for m in range(M):
                 add(ix[b, :, m, :], 1.0, -np.inf, 1.0)  # one owner per PRB
-            add(ix[b], power[b], -np.inf, params[RU_POWER_LIMIT_W])  # eqs. (11) and (15)
+            add(ix[b], power[b], -np.inf, kp.ru_power_limit_w)  # eqs. (11) and (15)
         eps = 1e-6  # Mbit/s
-        delay_room = params[DELAY_BUDGET_S + ue_slice] - params[FIBRE_DELAY_S]
+        delay_room = kp.delay_budget_s[ue_slice] - kp.fibre_delay_s
         for u in range(U):
             req_rate = load[u] / 1e6
-            req_delay = params[PKT_BITS + ue_slice[u]] / delay_room[u] / 1e6 if delay_room[u] > 0 else math.inf
+            req_delay = kp.packet_bits[ue_slice[u]] / delay_room[u] / 1e6 if delay_room[u] > 0 else math.inf
             for req, iv in ((req_rate, iv_rate[u]), (req_delay, iv_delay[u])):
                 if math.isinf(req):
                     add(np.array([iv]), 1.0, 1.0, 1.0)  # unattainable: always violated
@@ -333,7 +323,7 @@ class MILPOracle:
         power[b_i, m_i] = levels[ue_slice[u_i], l_i]
         alloc = Allocation.from_owner(owner, power, U)
         value = evaluate_allocation(cfg, gains, alloc, load).reward
-        bound = -float(res.mip_dual_bound) + params[THETA_BIAS] if res.mip_dual_bound is not None else math.inf
+        bound = -float(res.mip_dual_bound) + unpack_params(params).theta_bias if res.mip_dual_bound is not None else math.inf
         proven = res.status == 0 and cfg.num_rus == 1
         gap = float(res.mip_gap) if res.mip_gap is not None else float("nan")
         return OracleSolution(alloc, value, max(bound, value), proven, elapsed, res.message, gap, self.time_limit_s, self.mip_rel_gap)
@@ -352,7 +342,7 @@ def _local_search(gain_lin, owner, power, ue_slice, offered_load_bps, levels_w, 
     """Best-improvement moves PRB by PRB (any action, feasibility kept) until no move helps."""
     num_rus, num_ues, num_prbs = gain_lin.shape
     num_levels = levels_w.shape[1]
-    limit = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL)
+    limit = ru_power_limit_w(params) * (1.0 + POWER_RTOL)
     assoc_count = np.zeros(num_ues, dtype=np.int64)
     assoc = np.full(num_ues, -1, dtype=np.int64)
     ru_power = np.zeros(num_rus)

@@ -15,6 +15,8 @@ import pandas as pd
 from oran_gym.benchmarks.bench_env import COMMITTED_RESULTS as RESULTS
 from oran_gym.benchmarks.reproduce_fig6 import grid as fig6_grid
 
+ROOT = RESULTS.parent.parent  # the repository (results_table --write edits its README)
+
 
 def _load(results: Path, name: str):
     path = results / name

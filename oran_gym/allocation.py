@@ -18,7 +18,7 @@ from oran_gym.config import ScenarioConfig
 from oran_gym.sim import kernels, reference
 from oran_gym.sim.dynamics import ue_slices
 from oran_gym.sim.kernels import packed_slices
-from oran_gym.sim.params import RATE_SCALE_BPS, THETA_BIAS, THETA_C, THETA_R, pack_params, power_levels_w
+from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
 __all__ = ["Allocation", "AllocationMetrics", "evaluate_allocation", "check_allocation"]
 
@@ -235,6 +235,7 @@ def evaluate_allocation(
 
 def _metrics(*, objective, ue_rate, prb_rate, sinr_db, ru_power, fronthaul, delay, rate_v, delay_v, power,
              params, num_projected, extra_violations) -> AllocationMetrics:
+    kp = unpack_params(params)
     violations = {
         "rate": int(np.count_nonzero(rate_v)),
         "delay": int(np.count_nonzero(delay_v)),
@@ -245,9 +246,9 @@ def _metrics(*, objective, ue_rate, prb_rate, sinr_db, ru_power, fronthaul, dela
         violations.update({k: int(v) for k, v in extra_violations.items()})
     n = sum(violations.values())
     terms = {
-        "rate": float(params[THETA_R] * objective / params[RATE_SCALE_BPS]),
-        "violation": float(-params[THETA_C] * n),
-        "bias": float(params[THETA_BIAS]),
+        "rate": float(kp.theta_rate * objective / kp.rate_scale_bps),
+        "violation": float(-kp.theta_violation * n),
+        "bias": float(kp.theta_bias),
     }
     return AllocationMetrics(
         objective=float(objective),

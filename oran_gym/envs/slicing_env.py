@@ -13,7 +13,7 @@ from oran_gym.allocation import Allocation, evaluate_allocation
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import kernels
 from oran_gym.sim.dynamics import NetworkState
-from oran_gym.sim.params import RATE_SCALE_BPS, THETA_BIAS, THETA_C, THETA_R, pack_params, power_levels_w
+from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
 __all__ = ["ORANSlicingEnv", "ACTION_MODES", "OBS_MODES", "REWARD_MODES", "INVALID_ACTION_MODES"]
 
@@ -198,9 +198,10 @@ class ORANSlicingEnv(gym.Env):
             layout[k] for k in ("obs", "ue_rate_bps", "sinr_db", "ru_power_w", "fronthaul_bps_per_hz", "delay_s", "qos_satisfied")
         )
         # Python floats: scalar arithmetic on the hot path is faster than on NumPy scalars
-        self._theta_r_per_bps = float(self._params[THETA_R] / self._params[RATE_SCALE_BPS])
-        self._theta_c = float(self._params[THETA_C])
-        self._theta_bias = float(self._params[THETA_BIAS])
+        kp = unpack_params(self._params)
+        self._theta_r_per_bps = float(kp.theta_rate / kp.rate_scale_bps)
+        self._theta_c = float(kp.theta_violation)
+        self._theta_bias = float(kp.theta_bias)
         self._prbs_per_tti = B * M
         if self.action_mode == "prb":
             self.action_space = spaces.Discrete(self._num_actions)
@@ -338,7 +339,7 @@ class ORANSlicingEnv(gym.Env):
         # reward of the empty allocation: every UE misses its delay budget (no rate) and every UE
         # with a positive offered load misses its rate; the prb steps' rewards start from here
         empty_violations = self.config.num_ues + int(np.count_nonzero(net.offered_load_bps > 0))
-        self._tti_reward_so_far = -float(self._params[THETA_C]) * empty_violations + float(self._params[THETA_BIAS])
+        self._tti_reward_so_far = -self._theta_c * empty_violations + self._theta_bias
         self._gain_norm, self._wideband_norm, self._offered_norm = kernels.tti_observation_features(
             net.observed_gain_db, net.offered_load_bps, self._params
         )

@@ -29,7 +29,7 @@ from oran_gym.config import ScenarioConfig
 from oran_gym.envs.slicing_env import ORANSlicingEnv
 from oran_gym.sim import batched, channel
 from oran_gym.sim.dynamics import NetworkState, ue_slices
-from oran_gym.sim.params import THETA_BIAS, THETA_C, pack_params, power_levels_w
+from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
 __all__ = ["ORANSlicingVectorEnv"]
 
@@ -108,6 +108,8 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._dims = (B, U, M, L)
         self._num_actions = U * L + 1
         self._params = pack_params(cfg)
+        kp = unpack_params(self._params)
+        self._theta_c, self._theta_bias = kp.theta_violation, kp.theta_bias
         self._levels_w = power_levels_w(cfg)
         self._ue_slice = ue_slices(cfg)
         self._prb = self.action_mode == "prb"
@@ -511,7 +513,7 @@ class ORANSlicingVectorEnv(VectorEnv):
             "objective": objective.astype(np.float64), "_objective": ones.copy(),
             "reward_terms": {"rate": rate_term.astype(np.float64), "_rate": ones.copy(),
                              "violation": viol_term.astype(np.float64), "_violation": ones.copy(),
-                             "bias": np.full(n, float(self._params[THETA_BIAS])), "_bias": ones.copy()},
+                             "bias": np.full(n, self._theta_bias), "_bias": ones.copy()},
             "_reward_terms": ones.copy(),
         }
         for k, v in kpi.items():
@@ -529,7 +531,7 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _fill_reset_infos(self, info: dict[str, Any], ids: np.ndarray) -> None:
         """Write the reset info of `ids` (the empty allocation of their first TTI) into `info`'s rows."""
-        theta_c = float(self._params[THETA_C])
+        theta_c = self._theta_c
         n_rate = self._rate_v[ids].sum(axis=1)
         n_delay = self._delay_v[ids].sum(axis=1)
         info["objective"][ids] = 0.0

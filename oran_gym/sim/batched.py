@@ -22,31 +22,27 @@ from oran_gym.sim.kernels import (
     LN10_OVER_10,
     POWER_RTOL,
     build_full_observation,
+    capped_rate_bps,
     compute_sinr_db,
     decode_full_action,
+    delay_violated,
     evaluate_kernel,
     fill_channel_gain,
+    fronthaul_load,
+    prb_sinr_lin,
     project_power,
+    rate_violated,
+    reward_rate_per_bps,
+    reward_rate_term,
+    reward_violation_term,
+    sinr_db_of,
     tti_observation_features,
+    ue_delay_s,
     unit_gain_db,
     unit_rate_bps,
+    weighted_rate_bps,
 )
-from oran_gym.sim.params import (
-    DELAY_BUDGET_S,
-    FIBRE_DELAY_S,
-    FRONTHAUL_CAP,
-    NOISE_W,
-    PKT_BITS,
-    PRB_BW_HZ,
-    QUANT_NOISE_W,
-    RATE_SCALE_BPS,
-    RU_POWER_LIMIT_W,
-    SE_MAX,
-    THETA_BIAS,
-    THETA_C,
-    THETA_R,
-    WEIGHT,
-)
+from oran_gym.sim.params import fronthaul_capacity, noise_w, ru_power_limit_w, theta_bias
 
 __all__ = [
     "advance_dynamics",
@@ -80,9 +76,9 @@ def _write_prb_part(e, cursor, prb_gain_obs, ru_power, fronthaul, params, num_ru
     m = cursor % num_prbs
     obs_out[e, k] = m / num_prbs
     obs_out[e, k + 1] = b / num_rus
-    limit = params[RU_POWER_LIMIT_W]
+    limit = ru_power_limit_w(params)
     obs_out[e, k + 2] = min(max((limit - ru_power[e, b]) / limit, 0.0), 1.0)
-    cap = params[FRONTHAUL_CAP]
+    cap = fronthaul_capacity(params)
     obs_out[e, k + 3] = min(max((cap - fronthaul[e, b]) / cap, 0.0), 1.0)
     row = b * num_prbs + m
     for u in range(num_ues):
@@ -115,7 +111,7 @@ def _write_prb_mask(e, cursor, assoc, ru_power, ue_slice, levels_w, params, num_
     num_levels = levels_w.shape[1]
     b = cursor // num_prbs
     mask_out[e, 0] = True
-    headroom = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL) - ru_power[e, b]
+    headroom = ru_power_limit_w(params) * (1.0 + POWER_RTOL) - ru_power[e, b]
     for u in range(num_ues):
         ok = not (assoc[e, u] >= 0 and assoc[e, u] != b)
         for lvl in range(num_levels):
@@ -142,7 +138,7 @@ def prb_step(
     num_ues = ue_slice.shape[0]
     num_levels = levels_w.shape[1]
     per_tti = num_rus * num_prbs
-    theta_r_per_bps = params[THETA_R] / params[RATE_SCALE_BPS]
+    theta_r_per_bps = reward_rate_per_bps(params)
     for i in prange(env_ids.shape[0]):
         e = env_ids[i]
         c = cursor[e]
@@ -160,17 +156,9 @@ def prb_step(
                 uj = owner[e, j, m]
                 if uj < 0:
                     continue
-                interference = 0.0
-                for k in range(num_rus):
-                    if k != j:
-                        interference += gain_lin[e, k, uj, m] * power_w[e, k, m]
-                s = gain_lin[e, j, uj, m] * power_w[e, j, m] / (interference + params[NOISE_W])
-                sinr_db[e, j, m] = 10.0 * np.log10(s) if s > 0.0 else -np.inf
-                se = np.log2(1.0 + s)
-                cap = params[SE_MAX + ue_slice[uj]]
-                if se > cap:
-                    se = cap
-                prb_rate[e, j, m] = params[PRB_BW_HZ] * se
+                s = prb_sinr_lin(gain_lin[e], owner[e], power_w[e], j, m, noise_w(params))
+                sinr_db[e, j, m] = sinr_db_of(s)
+                prb_rate[e, j, m] = capped_rate_bps(s, ue_slice[uj], params)
             # rate, delay and QoS of the UEs owning those PRBs: sums in (RU, PRB) order, as the full evaluation
             for j in range(num_rus):
                 uj = owner[e, j, m]
@@ -183,26 +171,26 @@ def prb_step(
                             r += prb_rate[e, bb, mm]
                 ue_rate[e, uj] = r
                 rate_norm[e, uj] = unit_rate_bps(r, params)
-                d = params[FIBRE_DELAY_S] + params[PKT_BITS + ue_slice[uj]] / r if r > 0.0 else np.inf
+                d = ue_delay_s(r, ue_slice[uj], params)
                 delay[e, uj] = d
-                rate_v[e, uj] = r < offered_load_bps[e, uj]
-                delay_v[e, uj] = d > params[DELAY_BUDGET_S + ue_slice[uj]]
+                rate_v[e, uj] = rate_violated(r, offered_load_bps[e, uj])
+                delay_v[e, uj] = delay_violated(d, ue_slice[uj], params)
                 qos_ok[e, uj] = not (rate_v[e, uj] or delay_v[e, uj])
             p = 0.0
             for mm in range(num_prbs):
                 p += power_w[e, b, mm]
             ru_power[e, b] = p
-            fronthaul[e, b] = np.log2(1.0 + p / params[QUANT_NOISE_W])
+            fronthaul[e, b] = fronthaul_load(p, params)
         objective = 0.0
         n_rate = 0
         n_delay = 0
         for u in range(num_ues):
-            objective += params[WEIGHT + ue_slice[u]] * ue_rate[e, u]
+            objective += weighted_rate_bps(ue_rate[e, u], ue_slice[u], params)
             n_rate += rate_v[e, u]
             n_delay += delay_v[e, u]
         rate_term = theta_r_per_bps * objective
-        viol_term = -params[THETA_C] * (n_rate + n_delay)
-        tti_reward = rate_term + viol_term + params[THETA_BIAS]
+        viol_term = reward_violation_term(n_rate + n_delay, params)
+        tti_reward = rate_term + viol_term + theta_bias(params)
         last = c + 1 == per_tti
         if marginal:
             reward_out[e] = tti_reward - reward_so_far[e]
@@ -330,15 +318,15 @@ def begin_tti(
         rate_norm[e] = unit_rate_bps(0.0, params)
         delay[e] = np.inf
         ru_power[e] = 0.0
-        fronthaul[e] = np.log2(1.0 + 0.0 / params[QUANT_NOISE_W])
+        fronthaul[e] = fronthaul_load(0.0, params)
         n_pos = 0
         for u in range(num_ues):
-            rate_v[e, u] = 0.0 < offered_load_bps[e, u]
-            delay_v[e, u] = np.inf > params[DELAY_BUDGET_S + ue_slice[u]]
+            rate_v[e, u] = rate_violated(0.0, offered_load_bps[e, u])
+            delay_v[e, u] = delay_violated(np.inf, ue_slice[u], params)
             qos_ok[e, u] = not (rate_v[e, u] or delay_v[e, u])
             if offered_load_bps[e, u] > 0:
                 n_pos += 1
-        reward_so_far[e] = -params[THETA_C] * (num_ues + n_pos) + params[THETA_BIAS]
+        reward_so_far[e] = reward_violation_term(num_ues + n_pos, params) + theta_bias(params)
         if prb_mode:
             # `kernels.tti_observation_features`' arithmetic, written straight into the batch arrays
             for b in range(num_rus):
@@ -398,10 +386,10 @@ def full_step(
             n_delay += delay_v[u]
             qos_out[e, u] = not (rate_v[u] or delay_v[u])
         n = n_rate + n_delay + num_projected + conflicts
-        rate_term = params[THETA_R] * objective / params[RATE_SCALE_BPS]
-        viol_term = -params[THETA_C] * n
+        rate_term = reward_rate_term(objective, params)
+        viol_term = reward_violation_term(n, params)
         scalar_out[e, 0] = objective
-        scalar_out[e, 1] = rate_term + viol_term + params[THETA_BIAS]
+        scalar_out[e, 1] = rate_term + viol_term + theta_bias(params)
         scalar_out[e, 2] = rate_term
         scalar_out[e, 3] = viol_term
         int_out[e, 0] = n_rate

@@ -13,31 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from oran_gym.sim.kernels import POWER_RTOL
-from oran_gym.sim.params import (
-    DELAY_BUDGET_S,
-    FIBRE_DELAY_S,
-    FRONTHAUL_CAP,
-    GAIN_DB_MAX,
-    GAIN_DB_MIN,
-    NOISE_W,
-    PKT_BITS,
-    PRB_BW_HZ,
-    QUANT_NOISE_W,
-    RATE_NORM_DENOM,
-    RATE_SCALE_BPS,
-    RU_POWER_LIMIT_W,
-    SE_MAX,
-    THETA_BIAS,
-    THETA_C,
-    THETA_R,
-    WEIGHT,
-)
+from oran_gym.sim.params import GAIN_DB_MAX, GAIN_DB_MIN, unpack_params
 
 __all__ = ["advance_dynamics", "begin_tti", "full_step", "prb_step", "refresh_gains"]
 
 
 def _rate_norm(rate_bps, params):
-    return np.clip(np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM], 0.0, 1.0)
+    return np.clip(np.log10(1.0 + rate_bps / 1e3) / unpack_params(params).rate_norm_denom, 0.0, 1.0)
 
 
 def _norm_db(x):
@@ -46,6 +28,7 @@ def _norm_db(x):
 
 def _evaluate(gain_lin, owner, power_w, ue_slice, offered, params):
     """Every KPI of K allocations at once: gains `[K, B, U, M]`, owners and powers `[K, B, M]`."""
+    kp = unpack_params(params)
     K, B, U, M = gain_lin.shape
     served = owner >= 0
     idx = np.where(served, owner, 0)
@@ -57,25 +40,25 @@ def _evaluate(gain_lin, owner, power_w, ue_slice, offered, params):
     rx = g * power_w[:, :, None, :]  # received power from RU j
     signal = np.einsum("kbbm->kbm", rx)
     interference = rx.sum(axis=1) - signal
-    sinr = np.where(served, signal / (interference + params[NOISE_W]), 0.0)
-    se = np.minimum(np.log2(1.0 + sinr), params[SE_MAX + ue_slice[idx]])
-    prb_rate = np.where(served, params[PRB_BW_HZ] * se, 0.0)
+    sinr = np.where(served, signal / (interference + kp.noise_w), 0.0)
+    se = np.minimum(np.log2(1.0 + sinr), kp.se_max_bps_per_hz[ue_slice[idx]])
+    prb_rate = np.where(served, kp.prb_bandwidth_hz * se, 0.0)
     flat = (np.arange(K)[:, None, None] * U + idx)[served]
     ue_rate = np.bincount(flat, weights=prb_rate[served], minlength=K * U).reshape(K, U)
     ru_power = power_w.sum(axis=2)
-    fronthaul = np.log2(1.0 + ru_power / params[QUANT_NOISE_W])
+    fronthaul = np.log2(1.0 + ru_power / kp.quant_noise_w)
     with np.errstate(divide="ignore"):
-        delay = np.where(ue_rate > 0, params[FIBRE_DELAY_S] + params[PKT_BITS + ue_slice] / ue_rate, np.inf)
+        delay = np.where(ue_rate > 0, kp.fibre_delay_s + kp.packet_bits[ue_slice] / ue_rate, np.inf)
         sinr_db = np.where(served & (sinr > 0), 10.0 * np.log10(np.where(sinr > 0, sinr, 1.0)), -np.inf)
     rate_v = ue_rate < offered
-    delay_v = delay > params[DELAY_BUDGET_S + ue_slice]
-    objective = (params[WEIGHT + ue_slice] * ue_rate).sum(axis=1)
+    delay_v = delay > kp.delay_budget_s[ue_slice]
+    objective = (kp.slice_weight[ue_slice] * ue_rate).sum(axis=1)
     return sinr_db, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective
 
 
 def _mask(cursor, assoc, ru_power, ue_slice, levels_w, params, num_prbs):
     b = cursor // num_prbs
-    headroom = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL) - ru_power[np.arange(len(b)), b]
+    headroom = unpack_params(params).ru_power_limit_w * (1.0 + POWER_RTOL) - ru_power[np.arange(len(b)), b]
     ok = ~((assoc >= 0) & (assoc != b[:, None]))  # [K, U]
     fits = levels_w[ue_slice][None, :, :] <= headroom[:, None, None]  # [K, U, L]
     mask = (ok[:, :, None] & fits).reshape(len(b), -1)
@@ -84,6 +67,7 @@ def _mask(cursor, assoc, ru_power, ue_slice, levels_w, params, num_prbs):
 
 def _prb_obs(cursor, prb_gain_obs, wideband_norm, ue_slice, offered_norm, rate_norm, qos_ok, assoc, ru_power, fronthaul,
              params, paper_obs, num_prbs):
+    kp = unpack_params(params)
     K, U = rate_norm.shape
     B = wideband_norm.shape[1]
     if paper_obs:
@@ -96,7 +80,7 @@ def _prb_obs(cursor, prb_gain_obs, wideband_norm, ue_slice, offered_norm, rate_n
     b = np.minimum(cursor // num_prbs, B - 1)
     m = cursor % num_prbs
     rows = np.arange(K)
-    limit, cap = params[RU_POWER_LIMIT_W], params[FRONTHAUL_CAP]
+    limit, cap = kp.ru_power_limit_w, kp.fronthaul_capacity_bps_per_hz
     prb = np.stack([m / num_prbs, b / B, np.clip((limit - ru_power[rows, b]) / limit, 0, 1),
                     np.clip((cap - fronthaul[rows, b]) / cap, 0, 1)], axis=1)
     return np.concatenate([block, prb, prb_gain_obs[rows, b * num_prbs + m]], axis=1)
@@ -110,6 +94,7 @@ def prb_step(
     delay_out,
 ):
     """Twin of `batched.prb_step`: apply the actions, then re-evaluate every stepped allocation in full."""
+    kp = unpack_params(params)
     ids = env_ids
     num_rus, num_prbs = owner.shape[1], owner.shape[2]
     num_levels = levels_w.shape[1]
@@ -127,9 +112,9 @@ def prb_step(
     rate_v[ids], delay_v[ids], qos_ok[ids] = rv, dv, ~(rv | dv)
     rate_norm[ids] = _rate_norm(ur, params)
     n_rate, n_delay = rv.sum(axis=1), dv.sum(axis=1)
-    rate_term = params[THETA_R] / params[RATE_SCALE_BPS] * objective
-    viol_term = -params[THETA_C] * (n_rate + n_delay)
-    tti_reward = rate_term + viol_term + params[THETA_BIAS]
+    rate_term = kp.theta_rate / kp.rate_scale_bps * objective
+    viol_term = -kp.theta_violation * (n_rate + n_delay)
+    tti_reward = rate_term + viol_term + kp.theta_bias
     last = c + 1 == num_rus * num_prbs
     if marginal:
         reward_out[ids] = tti_reward - reward_so_far[ids]
@@ -188,6 +173,7 @@ def begin_tti(
     reward_so_far, ue_slice, levels_w, params, paper_obs, prev_ue_rate, prev_qos, prev_assoc, obs_out, mask_out,
 ):
     """Twin of `batched.begin_tti`."""
+    kp = unpack_params(params)
     ids = env_ids
     K = ids.size
     num_rus, num_prbs = owner.shape[1], owner.shape[2]
@@ -200,7 +186,7 @@ def begin_tti(
     rate_v[ids] = off > 0
     delay_v[ids] = True
     qos_ok[ids] = False
-    reward_so_far[ids] = -params[THETA_C] * (num_ues + (off > 0).sum(axis=1)) + params[THETA_BIAS]
+    reward_so_far[ids] = -kp.theta_violation * (num_ues + (off > 0).sum(axis=1)) + kp.theta_bias
     obs_db = observed_gain_db[ids]
     gn = _norm_db(obs_db)
     wn = _norm_db(10.0 * np.log10((10.0 ** (obs_db / 10.0)).mean(axis=3)))
@@ -229,6 +215,7 @@ def full_step(
     ue_rate_out, sinr_db_out, ru_power_out, fronthaul_out, delay_out, qos_out, scalar_out, int_out,
 ):
     """Twin of `batched.full_step` (the decoding loop runs per sub-env; the evaluation is batched)."""
+    kp = unpack_params(params)
     from oran_gym.sim import reference
 
     ids = env_ids
@@ -242,9 +229,9 @@ def full_step(
     sdb, _, ur, rp, fh, dl, rv, dv, objective = _evaluate(
         gain_lin[ids], owner_out[ids], power_out[ids], ue_slice, offered_load_bps[ids], params)
     n_rate, n_delay = rv.sum(axis=1), dv.sum(axis=1)
-    rate_term = params[THETA_R] * objective / params[RATE_SCALE_BPS]
-    viol_term = -params[THETA_C] * (n_rate + n_delay + n_proj + conflicts)
-    scalar_out[ids] = np.stack([objective, rate_term + viol_term + params[THETA_BIAS], rate_term, viol_term], axis=1)
+    rate_term = kp.theta_rate * objective / kp.rate_scale_bps
+    viol_term = -kp.theta_violation * (n_rate + n_delay + n_proj + conflicts)
+    scalar_out[ids] = np.stack([objective, rate_term + viol_term + kp.theta_bias, rate_term, viol_term], axis=1)
     int_out[ids] = np.stack([n_rate, n_delay, n_proj, conflicts], axis=1)
     ue_rate_out[ids], sinr_db_out[ids], ru_power_out[ids], fronthaul_out[ids], delay_out[ids] = ur, sdb, rp, fh, dl
     qos_out[ids] = ~(rv | dv)

@@ -6,7 +6,12 @@ callers (`oran_gym.allocation`, the env) check shapes and values once, at the bo
 
 Conventions: index order is `[num_rus, num_ues, num_prbs]` (B, U, M); `owner[b, m]` is the UE
 served on PRB m of RU b or -1 when idle; `ue_slice[u]` is 0 (eMBB) or 1 (URLLC); `params` is the
-vector of `oran_gym.sim.params.pack_params` and is read through its index constants.
+vector of `oran_gym.sim.params.pack_params`, read through that module's named accessors.
+
+Each equation of DESIGN.md section 2 has one numba home, the scalar helpers in the next section
+(`prb_sinr_lin` for eq. 4, `capped_rate_bps` for 5-6, `fronthaul_load` for 9, `ue_delay_s` for 16,
+`tti_reward` for 22, ...): the array kernels below, the batched kernels of `oran_gym.sim.batched`
+and the oracles all call them, so a change to an equation is one edit.
 """
 
 from __future__ import annotations
@@ -15,30 +20,121 @@ import numpy as np
 from numba import njit
 
 from oran_gym.sim.params import (
-    DELAY_BUDGET_S,
-    FIBRE_DELAY_S,
-    FRONTHAUL_CAP,
     GAIN_DB_MAX,
     GAIN_DB_MIN,
-    NOISE_W,
-    PKT_BITS,
-    PRB_BW_HZ,
-    PRB_PMAX_W,
-    QUANT_NOISE_W,
-    RATE_NORM_DENOM,
-    RATE_SCALE_BPS,
-    RU_POWER_LIMIT_W,
-    SE_MAX,
-    THETA_BIAS,
-    THETA_C,
-    THETA_R,
-    WEIGHT,
+    delay_budget_s,
+    fibre_delay_s,
+    fronthaul_capacity,
+    noise_w,
+    packet_bits,
+    prb_bandwidth_hz,
+    prb_max_power_w,
+    quant_noise_w,
+    rate_norm_denom,
+    rate_scale_bps,
+    ru_power_limit_w,
+    se_max,
+    slice_weight,
+    theta_bias,
+    theta_rate,
+    theta_violation,
 )
 
 LN10_OVER_10 = float(np.log(10.0) / 10.0)
 
 # Relative slack on the hard power limits, so that sums of levels equal to the limit pass.
 POWER_RTOL = 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# One home per equation: scalar helpers (inlined) that every kernel, single or batched, calls
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def prb_sinr_lin(gain_lin, owner, power_w, b, m, noise_power_w):
+    """Eq. (4) for PRB m of RU b (owned, owner[b, m] >= 0): signal over other RUs' interference plus noise."""
+    u = owner[b, m]
+    interference = 0.0
+    for j in range(gain_lin.shape[0]):
+        if j != b:
+            interference += gain_lin[j, u, m] * power_w[j, m]
+    return gain_lin[b, u, m] * power_w[b, m] / (interference + noise_power_w)
+
+
+@njit(cache=True, inline="always")
+def sinr_db_of(sinr_lin):
+    """A linear SINR in dB; -inf where it is 0."""
+    return 10.0 * np.log10(sinr_lin) if sinr_lin > 0.0 else -np.inf
+
+
+@njit(cache=True, inline="always")
+def capped_rate_bps(sinr_lin, slice_id, params):
+    """Eqs. (5)-(6) on one PRB: W min(log2(1 + eta), SE_max[s])."""
+    se = np.log2(1.0 + sinr_lin)
+    cap = se_max(params, slice_id)
+    if se > cap:
+        se = cap
+    return prb_bandwidth_hz(params) * se
+
+
+@njit(cache=True, inline="always")
+def fronthaul_load(ru_power, params):
+    """Eq. (9): C^b = log2(1 + P^b / sigma_q^2), bit/s/Hz."""
+    return np.log2(1.0 + ru_power / quant_noise_w(params))
+
+
+@njit(cache=True, inline="always")
+def ue_delay_s(rate_bps, slice_id, params):
+    """Eq. (16): fibre propagation + mu_s / R_u; inf where R_u = 0."""
+    if rate_bps > 0.0:
+        return fibre_delay_s(params) + packet_bits(params, slice_id) / rate_bps
+    return np.inf
+
+
+@njit(cache=True, inline="always")
+def rate_violated(rate_bps, offered_load_bps):
+    """Soft constraint (14) broken: R_u < R_min[u]."""
+    return rate_bps < offered_load_bps
+
+
+@njit(cache=True, inline="always")
+def delay_violated(delay, slice_id, params):
+    """Soft constraint (16) broken: D_u > D^max[s(u)]."""
+    return delay > delay_budget_s(params, slice_id)
+
+
+@njit(cache=True, inline="always")
+def weighted_rate_bps(rate_bps, slice_id, params):
+    """One UE's term of the objective (10): w_s R_u."""
+    return slice_weight(params, slice_id) * rate_bps
+
+
+@njit(cache=True, inline="always")
+def reward_rate_term(objective_bps, params):
+    """The rate term of eq. (22): Theta_r objective / rate_scale."""
+    return theta_rate(params) * objective_bps / rate_scale_bps(params)
+
+
+@njit(cache=True, inline="always")
+def reward_violation_term(num_violations, params):
+    """The violation term of eq. (22): -Theta_c #violations."""
+    return -theta_violation(params) * num_violations
+
+
+@njit(cache=True, inline="always")
+def tti_reward(objective_bps, num_violations, params):
+    """Eq. (22): rate term + violation term + Theta_bias."""
+    return reward_rate_term(objective_bps, params) + reward_violation_term(num_violations, params) + theta_bias(params)
+
+
+@njit(cache=True, inline="always")
+def reward_rate_per_bps(params):
+    """Theta_r / rate_scale: the prb mode's per-step rate coefficient.
+
+    The prb mode's marginal rewards were computed from this precomputed coefficient since the
+    first release, `(Theta_r / rate_scale) objective`, which can differ from `reward_rate_term` in
+    the last bit; it is kept so that committed results regenerate bit for bit.
+    """
+    return theta_rate(params) / rate_scale_bps(params)
 
 
 @njit(cache=True)
@@ -61,14 +157,8 @@ def compute_sinr_lin(gain_lin, owner, power_w, noise_power_w):
     sinr = np.zeros((num_rus, num_prbs))
     for b in range(num_rus):
         for m in range(num_prbs):
-            u = owner[b, m]
-            if u < 0:
-                continue
-            interference = 0.0
-            for j in range(num_rus):
-                if j != b:
-                    interference += gain_lin[j, u, m] * power_w[j, m]
-            sinr[b, m] = gain_lin[b, u, m] * power_w[b, m] / (interference + noise_power_w)
+            if owner[b, m] >= 0:
+                sinr[b, m] = prb_sinr_lin(gain_lin, owner, power_w, b, m, noise_power_w)
     return sinr
 
 
@@ -79,10 +169,7 @@ def compute_sinr_db(sinr_lin, owner):
     out = np.empty((num_rus, num_prbs))
     for b in range(num_rus):
         for m in range(num_prbs):
-            if owner[b, m] < 0 or sinr_lin[b, m] <= 0.0:
-                out[b, m] = -np.inf
-            else:
-                out[b, m] = 10.0 * np.log10(sinr_lin[b, m])
+            out[b, m] = -np.inf if owner[b, m] < 0 else sinr_db_of(sinr_lin[b, m])
     return out
 
 
@@ -104,13 +191,8 @@ def compute_prb_rate_bps(sinr_lin, owner, ue_slice, params):
     for b in range(num_rus):
         for m in range(num_prbs):
             u = owner[b, m]
-            if u < 0:
-                continue
-            se = np.log2(1.0 + sinr_lin[b, m])
-            cap = params[SE_MAX + ue_slice[u]]
-            if se > cap:
-                se = cap
-            rate[b, m] = params[PRB_BW_HZ] * se
+            if u >= 0:
+                rate[b, m] = capped_rate_bps(sinr_lin[b, m], ue_slice[u], params)
     return rate
 
 
@@ -145,7 +227,7 @@ def compute_fronthaul_bps_per_hz(ru_power_w, params):
     """Fronthaul load of each RU, eq. (9): C^b = log2(1 + P^b / sigma_q^2), `[B]` bit/s/Hz."""
     out = np.empty(ru_power_w.shape[0])
     for b in range(ru_power_w.shape[0]):
-        out[b] = np.log2(1.0 + ru_power_w[b] / params[QUANT_NOISE_W])
+        out[b] = fronthaul_load(ru_power_w[b], params)
     return out
 
 
@@ -155,10 +237,7 @@ def compute_delay_s(ue_rate_bps, ue_slice, params):
     num_ues = ue_rate_bps.shape[0]
     out = np.empty(num_ues)
     for u in range(num_ues):
-        if ue_rate_bps[u] > 0.0:
-            out[u] = params[FIBRE_DELAY_S] + params[PKT_BITS + ue_slice[u]] / ue_rate_bps[u]
-        else:
-            out[u] = np.inf
+        out[u] = ue_delay_s(ue_rate_bps[u], ue_slice[u], params)
     return out
 
 
@@ -170,12 +249,12 @@ def compute_qos_violations(ue_rate_bps, delay_s, offered_load_bps, ue_slice, par
         `(rate_violated, delay_violated)`, two bool arrays `[U]`.
     """
     num_ues = ue_rate_bps.shape[0]
-    rate_violated = np.zeros(num_ues, dtype=np.bool_)
-    delay_violated = np.zeros(num_ues, dtype=np.bool_)
+    rate_v = np.zeros(num_ues, dtype=np.bool_)
+    delay_v = np.zeros(num_ues, dtype=np.bool_)
     for u in range(num_ues):
-        rate_violated[u] = ue_rate_bps[u] < offered_load_bps[u]
-        delay_violated[u] = delay_s[u] > params[DELAY_BUDGET_S + ue_slice[u]]
-    return rate_violated, delay_violated
+        rate_v[u] = rate_violated(ue_rate_bps[u], offered_load_bps[u])
+        delay_v[u] = delay_violated(delay_s[u], ue_slice[u], params)
+    return rate_v, delay_v
 
 
 @njit(cache=True)
@@ -183,18 +262,14 @@ def compute_objective(ue_rate_bps, ue_slice, params):
     """Weighted sum rate, eq. (10): sum_u w_{s(u)} R_u, in bit/s."""
     total = 0.0
     for u in range(ue_rate_bps.shape[0]):
-        total += params[WEIGHT + ue_slice[u]] * ue_rate_bps[u]
+        total += weighted_rate_bps(ue_rate_bps[u], ue_slice[u], params)
     return total
 
 
 @njit(cache=True)
 def compute_reward(objective_bps, num_violations, params):
     """Reward of eq. (22): Theta_r objective / rate_scale - Theta_c #violations + Theta_bias."""
-    return (
-        params[THETA_R] * objective_bps / params[RATE_SCALE_BPS]
-        - params[THETA_C] * num_violations
-        + params[THETA_BIAS]
-    )
+    return tti_reward(objective_bps, num_violations, params)
 
 
 @njit(cache=True)
@@ -210,7 +285,7 @@ def project_power(owner, power_w, ue_slice, params):
     """
     num_rus, num_prbs = owner.shape
     out = np.zeros((num_rus, num_prbs))
-    limit = params[RU_POWER_LIMIT_W]
+    limit = ru_power_limit_w(params)
     num_projected = 0
     for b in range(num_rus):
         changed = False
@@ -222,7 +297,7 @@ def project_power(owner, power_w, ue_slice, params):
                 if p != 0.0:
                     changed = True
                 continue
-            cap = params[PRB_PMAX_W + ue_slice[u]]
+            cap = prb_max_power_w(params, ue_slice[u])
             if p > cap * (1.0 + POWER_RTOL):
                 p = cap
                 changed = True
@@ -281,7 +356,7 @@ def evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params
         objective_bps)`.
     """
     num_ues = ue_slice.shape[0]
-    sinr = compute_sinr_lin(gain_lin, owner, power_w, params[NOISE_W])
+    sinr = compute_sinr_lin(gain_lin, owner, power_w, noise_w(params))
     prb_rate = compute_prb_rate_bps(sinr, owner, ue_slice, params)
     ue_rate = compute_ue_rate_bps(prb_rate, owner, num_ues)
     ru_power = compute_ru_power_w(power_w)
@@ -308,7 +383,7 @@ def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, param
     b = cursor // num_prbs
     mask = np.zeros(num_ues * num_levels + 1, dtype=np.bool_)
     mask[0] = True
-    headroom = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL) - ru_power_w[b]
+    headroom = ru_power_limit_w(params) * (1.0 + POWER_RTOL) - ru_power_w[b]
     for u in range(num_ues):
         if assoc[u] >= 0 and assoc[u] != b:
             continue
@@ -326,7 +401,7 @@ def unit_gain_db(x):
 @njit(cache=True, inline="always")
 def unit_rate_bps(rate_bps, params):
     """One rate mapped to [0, 1]: log10(1 + r / 1 kbit/s) / log10(1 + max UE rate / 1 kbit/s), clipped."""
-    x = np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM]
+    x = np.log10(1.0 + rate_bps / 1e3) / rate_norm_denom(params)
     return min(max(x, 0.0), 1.0)
 
 
@@ -390,9 +465,9 @@ def build_prb_observation(
     m = cursor % num_prbs
     obs[k] = m / num_prbs
     obs[k + 1] = b / num_rus
-    limit = params[RU_POWER_LIMIT_W]
+    limit = ru_power_limit_w(params)
     obs[k + 2] = min(max((limit - ru_power_w[b]) / limit, 0.0), 1.0)
-    cap = params[FRONTHAUL_CAP]
+    cap = fronthaul_capacity(params)
     obs[k + 3] = min(max((cap - fronthaul_bps_per_hz[b]) / cap, 0.0), 1.0)
     for u in range(num_ues):
         obs[k + 4 + u] = gain_norm[b, u, m]

@@ -8,28 +8,82 @@ from __future__ import annotations
 
 import numpy as np
 
-from oran_gym.sim.params import (
-    DELAY_BUDGET_S,
-    FIBRE_DELAY_S,
-    FRONTHAUL_CAP,
-    GAIN_DB_MAX,
-    GAIN_DB_MIN,
-    NOISE_W,
-    PKT_BITS,
-    PRB_BW_HZ,
-    PRB_PMAX_W,
-    QUANT_NOISE_W,
-    RATE_NORM_DENOM,
-    RATE_SCALE_BPS,
-    RU_POWER_LIMIT_W,
-    SE_MAX,
-    THETA_BIAS,
-    THETA_C,
-    THETA_R,
-    WEIGHT,
-)
+from oran_gym.sim.params import GAIN_DB_MAX, GAIN_DB_MIN, unpack_params
 
 POWER_RTOL = 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# twins of the per-equation scalar helpers (vectorised: each also takes arrays)
+# ---------------------------------------------------------------------------------------------
+def prb_sinr_lin(gain_lin, owner, power_w, b, m, noise_power_w):
+    """Eq. (4) for PRB m of RU b."""
+    u = owner[b, m]
+    others = np.arange(gain_lin.shape[0]) != b
+    return gain_lin[b, u, m] * power_w[b, m] / (np.sum(gain_lin[others, u, m] * power_w[others, m]) + noise_power_w)
+
+
+def sinr_db_of(sinr_lin):
+    """Linear SINR in dB, -inf where 0."""
+    s = np.asarray(sinr_lin, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(s > 0, 10.0 * np.log10(np.where(s > 0, s, 1.0)), -np.inf)
+
+
+def capped_rate_bps(sinr_lin, slice_id, params):
+    """Eqs. (5)-(6): W min(log2(1 + eta), SE_max[s])."""
+    kp = unpack_params(params)
+    return kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + sinr_lin), kp.se_max_bps_per_hz[slice_id])
+
+
+def fronthaul_load(ru_power, params):
+    """Eq. (9)."""
+    return np.log2(1.0 + ru_power / unpack_params(params).quant_noise_w)
+
+
+def ue_delay_s(rate_bps, slice_id, params):
+    """Eq. (16); inf where the rate is 0."""
+    kp = unpack_params(params)
+    r = np.asarray(rate_bps, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(r > 0, kp.fibre_delay_s + kp.packet_bits[slice_id] / np.where(r > 0, r, 1.0), np.inf)
+
+
+def rate_violated(rate_bps, offered_load_bps):
+    """Constraint (14) broken."""
+    return np.asarray(rate_bps) < np.asarray(offered_load_bps)
+
+
+def delay_violated(delay, slice_id, params):
+    """Constraint (16) broken."""
+    return np.asarray(delay) > unpack_params(params).delay_budget_s[slice_id]
+
+
+def weighted_rate_bps(rate_bps, slice_id, params):
+    """w_s R_u."""
+    return unpack_params(params).slice_weight[slice_id] * rate_bps
+
+
+def reward_rate_term(objective_bps, params):
+    """Theta_r objective / rate_scale."""
+    kp = unpack_params(params)
+    return kp.theta_rate * objective_bps / kp.rate_scale_bps
+
+
+def reward_violation_term(num_violations, params):
+    """-Theta_c #violations."""
+    return -unpack_params(params).theta_violation * num_violations
+
+
+def tti_reward(objective_bps, num_violations, params):
+    """Eq. (22)."""
+    return reward_rate_term(objective_bps, params) + reward_violation_term(num_violations, params) + unpack_params(params).theta_bias
+
+
+def reward_rate_per_bps(params):
+    """Theta_r / rate_scale."""
+    kp = unpack_params(params)
+    return kp.theta_rate / kp.rate_scale_bps
 
 
 def _put(out, k, values):
@@ -69,9 +123,10 @@ def compute_sinr_db(sinr_lin, owner):
 
 def compute_prb_rate_bps(sinr_lin, owner, ue_slice, params):
     """NumPy twin of `kernels.compute_prb_rate_bps`."""
+    kp = unpack_params(params)
     slice_of_prb = ue_slice[np.where(owner >= 0, owner, 0)]
-    cap = params[SE_MAX + slice_of_prb]
-    rate = params[PRB_BW_HZ] * np.minimum(np.log2(1.0 + sinr_lin), cap)
+    cap = kp.se_max_bps_per_hz[slice_of_prb]
+    rate = kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + sinr_lin), cap)
     return np.where(owner >= 0, rate, 0.0)
 
 
@@ -88,40 +143,43 @@ def compute_ru_power_w(power_w):
 
 def compute_fronthaul_bps_per_hz(ru_power_w, params):
     """NumPy twin of `kernels.compute_fronthaul_bps_per_hz`."""
-    return np.log2(1.0 + ru_power_w / params[QUANT_NOISE_W])
+    return np.log2(1.0 + ru_power_w / unpack_params(params).quant_noise_w)
 
 
 def compute_delay_s(ue_rate_bps, ue_slice, params):
     """NumPy twin of `kernels.compute_delay_s`."""
+    kp = unpack_params(params)
     with np.errstate(divide="ignore"):
-        d = params[FIBRE_DELAY_S] + params[PKT_BITS + ue_slice] / ue_rate_bps
+        d = kp.fibre_delay_s + kp.packet_bits[ue_slice] / ue_rate_bps
     return np.where(ue_rate_bps > 0.0, d, np.inf)
 
 
 def compute_qos_violations(ue_rate_bps, delay_s, offered_load_bps, ue_slice, params):
     """NumPy twin of `kernels.compute_qos_violations`."""
-    return ue_rate_bps < offered_load_bps, delay_s > params[DELAY_BUDGET_S + ue_slice]
+    return ue_rate_bps < offered_load_bps, delay_s > unpack_params(params).delay_budget_s[ue_slice]
 
 
 def compute_objective(ue_rate_bps, ue_slice, params):
     """NumPy twin of `kernels.compute_objective`."""
-    return float(np.dot(params[WEIGHT + ue_slice], ue_rate_bps))
+    return float(np.dot(unpack_params(params).slice_weight[ue_slice], ue_rate_bps))
 
 
 def compute_reward(objective_bps, num_violations, params):
     """NumPy twin of `kernels.compute_reward`."""
-    return params[THETA_R] * objective_bps / params[RATE_SCALE_BPS] - params[THETA_C] * num_violations + params[THETA_BIAS]
+    kp = unpack_params(params)
+    return kp.theta_rate * objective_bps / kp.rate_scale_bps - kp.theta_violation * num_violations + kp.theta_bias
 
 
 def project_power(owner, power_w, ue_slice, params):
     """NumPy twin of `kernels.project_power`."""
+    kp = unpack_params(params)
     served = owner >= 0
-    cap = params[PRB_PMAX_W + ue_slice[np.where(served, owner, 0)]]
+    cap = kp.prb_max_power_w[ue_slice[np.where(served, owner, 0)]]
     over_cap = served & (power_w > cap * (1.0 + POWER_RTOL))
     out = np.where(served, np.where(over_cap, cap, power_w), 0.0)
     idle_nonzero = (~served) & (power_w != 0.0)
     total = out.sum(axis=1)
-    limit = params[RU_POWER_LIMIT_W]
+    limit = kp.ru_power_limit_w
     over = total > limit * (1.0 + POWER_RTOL)
     scale = np.where(over, limit / np.where(over, total, 1.0), 1.0)
     out = out * scale[:, None]
@@ -157,7 +215,7 @@ def decode_full_action(action, ue_slice, levels_w, num_rus, num_prbs):
 def evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
     """NumPy twin of `kernels.evaluate_kernel`."""
     num_ues = ue_slice.shape[0]
-    sinr = compute_sinr_lin(gain_lin, owner, power_w, params[NOISE_W])
+    sinr = compute_sinr_lin(gain_lin, owner, power_w, unpack_params(params).noise_w)
     prb_rate = compute_prb_rate_bps(sinr, owner, ue_slice, params)
     ue_rate = compute_ue_rate_bps(prb_rate, owner, num_ues)
     ru_power = compute_ru_power_w(power_w)
@@ -171,7 +229,7 @@ def evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params
 def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
     """NumPy twin of `kernels.compute_prb_action_mask`."""
     b = cursor // num_prbs
-    headroom = params[RU_POWER_LIMIT_W] * (1.0 + POWER_RTOL) - ru_power_w[b]
+    headroom = unpack_params(params).ru_power_limit_w * (1.0 + POWER_RTOL) - ru_power_w[b]
     ue_ok = (assoc < 0) | (assoc == b)  # [U]
     level_ok = levels_w[ue_slice] <= headroom  # [U, L]
     return np.concatenate([[True], (ue_ok[:, None] & level_ok).ravel()])
@@ -184,7 +242,7 @@ def unit_gain_db(x):
 
 def unit_rate_bps(rate_bps, params):
     """NumPy twin of `kernels.unit_rate_bps` (scalars or arrays)."""
-    return np.clip(np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM], 0.0, 1.0)
+    return np.clip(np.log10(1.0 + rate_bps / 1e3) / unpack_params(params).rate_norm_denom, 0.0, 1.0)
 
 
 def normalise_gain_db(gain_db):
@@ -194,7 +252,7 @@ def normalise_gain_db(gain_db):
 
 def normalise_rate_bps(rate_bps, params):
     """NumPy twin of `kernels.normalise_rate_bps`."""
-    return np.clip(np.log10(1.0 + rate_bps / 1e3) / params[RATE_NORM_DENOM], 0.0, 1.0)
+    return np.clip(np.log10(1.0 + rate_bps / 1e3) / unpack_params(params).rate_norm_denom, 0.0, 1.0)
 
 
 def build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, out):
@@ -219,13 +277,14 @@ def build_prb_observation(
     fronthaul_bps_per_hz, params,
 ):
     """NumPy twin of `kernels.build_prb_observation`."""
+    kp = unpack_params(params)
     num_rus, num_ues, num_prbs = gain_norm.shape
     obs = np.empty(num_ues * (num_rus + 6) + 4)
     k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
     b = min(cursor // num_prbs, num_rus - 1)
     m = cursor % num_prbs
-    limit = params[RU_POWER_LIMIT_W]
-    cap = params[FRONTHAUL_CAP]
+    limit = kp.ru_power_limit_w
+    cap = kp.fronthaul_capacity_bps_per_hz
     obs[k : k + 4] = [
         m / num_prbs,
         b / num_rus,
