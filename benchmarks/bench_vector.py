@@ -26,6 +26,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from oran_gym.benchmarks import batched_numpy
 from oran_gym.benchmarks.bench_env import default_results_dir, machine_info
 
 import oran_gym  # noqa: F401
@@ -69,7 +70,8 @@ def _vector(kind: str, n: int, min_s: float, seed: int = 0) -> float:
     if kind == "native":
         envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
     elif kind == "numpy":
-        envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", backend="numpy", **kwargs)
+        envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", backend=batched_numpy,
+                            **kwargs)
     else:
         envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode=kind, **kwargs)
     envs.reset(seed=seed)

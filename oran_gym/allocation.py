@@ -245,9 +245,9 @@ def _metrics(*, objective, ue_rate, prb_rate, sinr_db, ru_power, fronthaul, dela
     if extra_violations:
         violations.update({k: int(v) for k, v in extra_violations.items()})
     n = sum(violations.values())
-    terms = {
-        "rate": float(kp.theta_rate * objective / kp.rate_scale_bps),
-        "violation": float(-kp.theta_violation * n),
+    terms = {  # eq. (22), term by term (kernels.tti_reward is their sum)
+        "rate": float(kernels.reward_rate_term(objective, params)),
+        "violation": float(kernels.reward_violation_term(n, params)),
         "bias": float(kp.theta_bias),
     }
     return AllocationMetrics(

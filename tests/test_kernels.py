@@ -152,9 +152,11 @@ def test_observation_and_step_kernels_match_reference(seed, num_rus):
     mask = kernels.compute_prb_action_mask(0, state_nb[2], np.zeros(cfg.num_rus), ue_slice, levels, params, cfg.num_prbs)
     for cursor in range(cfg.num_rus * cfg.num_prbs):
         action = int(rng.choice(np.flatnonzero(mask)))
-        args = (gain_norm, wide_norm)
-        out_nb = kernels.prb_transition(action, cursor, net.gain_lin, *args, *state_nb, ue_slice, net.offered_load_bps, off_norm, levels, params)
-        out_np = reference.prb_transition(action, cursor, net.gain_lin, *args, *state_np, ue_slice, net.offered_load_bps, off_norm, levels, params)
+        features = (gain_norm, wide_norm, off_norm)
+        out_nb = kernels.prb_transition(action, cursor, net.gain_lin, features, tuple(state_nb), ue_slice, net.offered_load_bps,
+                                        levels, params)
+        out_np = reference.prb_transition(action, cursor, net.gain_lin, features, tuple(state_np), ue_slice,
+                                          net.offered_load_bps, levels, params)
         for x, y in zip(out_nb, out_np):
             assert_same(x, y, "prb_transition")
         for x, y in zip(state_nb, state_np):

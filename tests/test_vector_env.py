@@ -102,7 +102,16 @@ def test_equals_sync_with_threads_and_the_thread_pool_of_draws():
 @pytest.mark.parametrize("kwargs", [{"config": "tiny"}, {"config": "multi_cell", "episode_length_tti": 1},
                                     {"config": "tiny", "action_mode": "full"}, {"config": "tiny", "obs_mode": "paper"}])
 def test_numpy_backend_is_the_numba_kernels_twin(kwargs):
-    run_pair(4, 60, exact=False, reference_backend="numpy", **kwargs)
+    from oran_gym.benchmarks import batched_numpy
+
+    run_pair(4, 60, exact=False, reference_backend=batched_numpy, **kwargs)
+
+
+def test_backend_must_be_numba_or_a_kernel_module():
+    with pytest.raises(ValueError, match="oran_gym.benchmarks.batched_numpy"):
+        ORANSlicingVectorEnv(2, "tiny", backend="numpy")
+    with pytest.raises(ValueError, match="a module with prb_step"):
+        ORANSlicingVectorEnv(2, "tiny", backend=np)
 
 
 def test_autoreset_is_next_step():

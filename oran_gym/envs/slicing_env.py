@@ -199,8 +199,6 @@ class ORANSlicingEnv(gym.Env):
         )
         # Python floats: scalar arithmetic on the hot path is faster than on NumPy scalars
         kp = unpack_params(self._params)
-        self._theta_r_per_bps = float(kp.theta_rate / kp.rate_scale_bps)
-        self._theta_c = float(kp.theta_violation)
         self._theta_bias = float(kp.theta_bias)
         self._prbs_per_tti = B * M
         if self.action_mode == "prb":
@@ -339,8 +337,8 @@ class ORANSlicingEnv(gym.Env):
         # reward of the empty allocation: every UE misses its delay budget (no rate) and every UE
         # with a positive offered load misses its rate; the prb steps' rewards start from here
         empty_violations = self.config.num_ues + int(np.count_nonzero(net.offered_load_bps > 0))
-        self._tti_reward_so_far = -self._theta_c * empty_violations + self._theta_bias
-        self._gain_norm, self._wideband_norm, self._offered_norm = kernels.tti_observation_features(
+        self._tti_reward_so_far = kernels.tti_reward(0.0, empty_violations, self._params)
+        self._features = self._gain_norm, self._wideband_norm, self._offered_norm = kernels.tti_observation_features(
             net.observed_gain_db, net.offered_load_bps, self._params
         )
         if self.action_mode == "prb":
@@ -414,14 +412,11 @@ class ORANSlicingEnv(gym.Env):
     def _step_prb(self, action: Any):
         a = self._check_prb_action(action)
         net = self._net
-        out, mask, objective, n_rate, n_delay = kernels.prb_transition(
-            a, self._cursor, net.gain_lin, self._gain_norm, self._wideband_norm, self._owner, self._power_w,
-            self._assoc, net.ue_slice, net.offered_load_bps, self._offered_norm, self._levels_w, self._params,
+        out, mask, objective, n_rate, n_delay, rate_term, viol_term, tti_reward = kernels.prb_transition(
+            a, self._cursor, net.gain_lin, self._features, (self._owner, self._power_w, self._assoc), net.ue_slice, net.offered_load_bps,
+            self._levels_w, self._params,
         )
         sl_obs, sl_rate, sl_sinr, sl_power, sl_fronthaul, sl_delay, sl_qos = self._out_slices
-        rate_term = self._theta_r_per_bps * objective
-        viol_term = -self._theta_c * (n_rate + n_delay)
-        tti_reward = rate_term + viol_term + self._theta_bias
         ue_rate = out[sl_rate]
         ru_power = out[sl_power]
         fronthaul = out[sl_fronthaul]

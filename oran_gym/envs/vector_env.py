@@ -27,7 +27,7 @@ from gymnasium.vector.utils import batch_space
 
 from oran_gym.config import ScenarioConfig
 from oran_gym.envs.slicing_env import ORANSlicingEnv
-from oran_gym.sim import batched, channel
+from oran_gym.sim import batch_state, batched, channel, kernels
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
@@ -43,9 +43,9 @@ class ORANSlicingVectorEnv(VectorEnv):
             `ORANSlicingEnv` (the same for every sub-env).
         max_episode_steps: accepted for `gym.make_vec` compatibility; must be None (the env
             truncates itself after `episode_length_tti` TTIs).
-        backend: `"numba"` (default: the kernels of `oran_gym.sim.batched`) or `"numpy"` (their
-            straightforward NumPy twins in `oran_gym.sim.batched_reference`, the speed benchmark's
-            reference; equal to rounding, not bit for bit).
+        backend: `"numba"` (default: the kernels of `oran_gym.sim.batched`), or a module with the
+            same five kernels taking the state by name, such as the speed benchmark's NumPy
+            reference `oran_gym.benchmarks.batched_numpy` (equal to rounding, not bit for bit).
         num_threads: threads of the numba kernels and the random draws. Default: 1 below 256
             sub-envs (waking threads costs more than it saves there), numba's thread count above.
 
@@ -81,13 +81,19 @@ class ORANSlicingVectorEnv(VectorEnv):
         if max_episode_steps is not None:
             raise ValueError("max_episode_steps is not supported: episodes last episode_length_tti TTIs "
                              f"(set that scenario field instead), got {max_episode_steps!r}")
-        if backend not in ("numba", "numpy"):
-            raise ValueError(f"backend must be 'numba' or 'numpy', got {backend!r}")
-        if backend == "numpy":
-            from oran_gym.sim import batched_reference as kernels
-        else:
+        kernel_names = ("prb_step", "full_step", "begin_tti", "advance_dynamics", "refresh_gains")
+        if isinstance(backend, str):
+            if backend != "numba":
+                raise ValueError(f"backend must be 'numba' or a module of batched kernels, got {backend!r}"
+                                 + (" (the NumPy reference is the module oran_gym.benchmarks.batched_numpy: "
+                                    "pass backend=oran_gym.benchmarks.batched_numpy)" if backend == "numpy" else ""))
             kernels = batched
-        self.backend, self._k = backend, kernels
+        elif all(callable(getattr(backend, k, None)) for k in kernel_names):
+            kernels = backend
+        else:
+            raise ValueError(f"backend must be 'numba' or a module with {', '.join(kernel_names)}, got {backend!r}")
+        self.backend = "numba" if kernels is batched else getattr(kernels, "__name__", "custom")
+        self._k = kernels
         if num_threads is not None and not (isinstance(num_threads, int) and 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS):
             raise ValueError(f"num_threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}] "
                              f"(NUMBA_NUM_THREADS), got {num_threads!r}")
@@ -107,74 +113,42 @@ class ORANSlicingVectorEnv(VectorEnv):
         B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
         self._dims = (B, U, M, L)
         self._num_actions = U * L + 1
-        self._params = pack_params(cfg)
-        kp = unpack_params(self._params)
-        self._theta_c, self._theta_bias = kp.theta_violation, kp.theta_bias
-        self._levels_w = power_levels_w(cfg)
-        self._ue_slice = ue_slices(cfg)
+        params = pack_params(cfg)
+        kp = unpack_params(params)
+        self._theta_bias = kp.theta_bias
         self._prb = self.action_mode == "prb"
-        self._paper_obs = self.obs_mode == "paper"
         # the fast dynamics path covers static UEs without a trace; otherwise each sub-env keeps a
         # NetworkState (the single env's own code) and the batch copies its arrays every TTI
         self._compat = cfg.ue_speed_mps > 0 or cfg.traffic_trace is not None
         # the fading correlation, as NetworkState.initial computes it (Jakes from the speed when unset)
-        self._rho = float(cfg.fading_rho if cfg.fading_rho is not None else
-                          channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s))
+        rho = float(cfg.fading_rho if cfg.fading_rho is not None else
+                    channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s))
         self._nets: list[NetworkState | None] = [None] * n
         ue, W = cfg.num_embb_ues, max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
         self._lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
-        self._embb_bps_per_packet = 8.0 * cfg.embb_packet_bytes / (W * cfg.tti_duration_s)
-        self._urllc_load_bps = 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s
-
-        f8, i8 = np.float64, np.int64
-        z = np.zeros
+        dims = batch_state.BatchDims(n=n, B=B, U=U, M=M, L=L, A=self._num_actions, W=W, E=ue,
+                                     O=self.single_observation_space.shape[0], prb=self._prb, csi=cfg.csi_error_db > 0)
+        fading = np.zeros((n, B, U, M), np.complex128)
+        given = {"fading": fading, "ue_slice": ue_slices(cfg), "levels_w": power_levels_w(cfg)}
+        if cfg.fading_rho == 0.0:  # the fading innovations are drawn straight into the fading array (no memory)
+            given["normals"] = fading.view(np.float64).reshape(n, B, U, M, 2)
+        # every array of the batch, by name (oran_gym.sim.batch_state.FIELDS is the one definition)
+        self._a = a = batch_state.allocate(dims, params, **given)
+        settings = {
+            "prb_mode": self._prb, "paper_obs": self.obs_mode == "paper", "marginal": self.reward_mode == "marginal",
+            "episode_length": cfg.episode_length_tti, "rho": rho, "use_csi_noise": cfg.csi_error_db > 0,
+            "embb_bps_per_packet": 8.0 * cfg.embb_packet_bytes / (W * cfg.tti_duration_s),
+            "urllc_load_bps": 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s,
+        }
+        # what the kernels receive: a numba structref over the same arrays, or attribute access for NumPy kernels
+        self._st = (batch_state.to_numba(a, **settings) if kernels is batched
+                    else batch_state.NumpyBatchState(a, batch_state.BatchSettings(**settings)))
         self._rngs: list[np.random.Generator | None] = [None] * n
-        # network state
-        self._large_scale_db = z((n, B, U))
-        self._fading = z((n, B, U, M), np.complex128)
-        self._gain_lin = z((n, B, U, M))
-        self._observed_db = z((n, B, U, M))
-        self._window = z((n, ue, W), i8)
-        self._window_pos = z(n, i8)
-        self._window_packets = z((n, ue), i8)
-        self._offered = z((n, U))
-        # the fading innovations: drawn straight into the fading array when it has no memory (rho = 0)
-        if cfg.fading_rho == 0.0:
-            self._normals = self._fading.view(np.float64).reshape(n, B, U, M, 2)
-        else:
-            self._normals = z((n, B, U, M, 2))
-        self._normal_rows = list(self._normals)  # one view per sub-env, made once (the draws run per sub-env)
-        self._arrivals = z((n, ue), i8)
-        self._csi = z((n, B, U, M)) if cfg.csi_error_db > 0 else z((1, 1, 1, 1))
-        # TTI features and allocation state
-        # scaled observed gains of each PRB's UEs, in the order the prb observation lists them
-        self._prb_gain_obs = z((n, B * M, U) if self._prb else (1, 1, 1), np.float32)
-        self._wideband_norm = z((n, B, U))
-        self._offered_norm = z((n, U))
-        self._cursor = z(n, i8)
-        self._tti = z(n, i8)
-        self._owner = np.full((n, B, M), -1, i8)
-        self._power_w = z((n, B, M))
-        self._assoc = np.full((n, U), -1, i8)
-        self._sinr_db = np.full((n, B, M), -np.inf)
-        self._prb_rate = z((n, B, M))
-        self._ue_rate = z((n, U))
-        self._rate_norm = z((n, U))
-        self._delay = np.full((n, U), np.inf)
-        self._rate_v = z((n, U), np.bool_)
-        self._delay_v = z((n, U), np.bool_)
-        self._qos = z((n, U), np.bool_)
-        self._ru_power = z((n, B))
-        self._fronthaul = z((n, B))
-        self._so_far = z(n, f8)
-        self._prev_ue_rate = z((n, U))
-        self._prev_qos = z((n, U), np.bool_)
-        self._prev_assoc = np.full((n, U), -1, i8)
-        # outputs
-        self._obs = z((n, self.single_observation_space.shape[0]), np.float32)
-        self._mask = z((n, self._num_actions), np.bool_)
-        self._autoreset = z(n, np.bool_)
-        self._all = np.arange(n, dtype=i8)
+        self._normal_rows = list(a.normals)  # one view per sub-env, made once (the draws run per sub-env)
+        self._out_fields = tuple(f for f in batch_state.FIELDS if f[0].endswith("_out"))
+        self._step_outputs = tuple(getattr(a, f[0]) for f in self._out_fields)
+        self._autoreset = np.zeros(n, np.bool_)
+        self._all = np.arange(n, dtype=np.int64)
         self._is_reset = False
         self._ru_pos_m = channel.ru_positions_m(B, cfg.inter_site_distance_m)
         self._home_pos_m = self._ru_pos_m[channel.ue_home_ru(U, B)]
@@ -238,7 +212,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._autoreset[ids] = False
         self._is_reset = True
         infos = self._reset_infos(ids)
-        return self._obs.copy(), infos
+        return self._a.obs.copy(), infos
 
     def _step(self, actions: Any):
         if not self._is_reset:
@@ -258,14 +232,14 @@ class ORANSlicingVectorEnv(VectorEnv):
             self._reset_ids(reset_ids)
             self._fill_reset_infos(infos, reset_ids)
         self._autoreset = truncated.copy()
-        return self._obs.copy(), rewards, np.zeros(n, dtype=np.bool_), truncated, infos
+        return self._a.obs.copy(), rewards, np.zeros(n, dtype=np.bool_), truncated, infos
 
     def action_masks(self) -> np.ndarray:
         """Valid actions of the next step per sub-env, `[N, A]` bool (full mode: all True, `[N, B M A]`)."""
         if not self._is_reset:
             raise RuntimeError("call reset() before action_masks()")
         if self._prb:
-            return self._mask.copy()
+            return self._a.mask.copy()
         return np.ones((self.num_envs, self.single_action_space.shape[0] * self._num_actions), dtype=np.bool_)
 
     def close_extras(self, **kwargs: Any) -> None:
@@ -287,7 +261,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         if bad.any():
             e = int(ids[np.argmax(bad)])
             raise ValueError(f"actions[{e}] = {acts[e]} is out of range: allowed 0..{self._num_actions - 1}")
-        masked = ~self._mask[ids, sub]
+        masked = ~self._a.mask[ids, sub]
         if masked.any():
             if self.invalid_action == "idle":
                 acts[ids[masked]] = 0
@@ -295,7 +269,7 @@ class ORANSlicingVectorEnv(VectorEnv):
                 e = int(ids[np.argmax(masked)])
                 B, U, M, L = self._dims
                 u, lvl = divmod(int(acts[e]) - 1, L)
-                b, m = divmod(int(self._cursor[e]), M)
+                b, m = divmod(int(self._a.cursor[e]), M)
                 raise ValueError(
                     f"actions[{e}] = {acts[e]} (UE {u}, level {lvl}) is masked for PRB {m} of RU {b} in sub-env {e}; "
                     "pick actions with action_masks() / info['action_mask'] True, or make the env with invalid_action='idle'"
@@ -344,15 +318,15 @@ class ORANSlicingVectorEnv(VectorEnv):
         if self._compat:
             for e in ids:  # movement or traces: the single env's own code, sub-env by sub-env
                 net = self._nets[e] = NetworkState.initial(self.config, self._rngs[e])
-                self._gain_lin[e] = net.gain_lin
-                self._observed_db[e] = net.observed_gain_db
-                self._offered[e] = net.offered_load_bps
+                self._a.gain_lin[e] = net.gain_lin
+                self._a.observed_gain_db[e] = net.observed_gain_db
+                self._a.offered_load_bps[e] = net.offered_load_bps
         else:
             self._reset_fast(ids)
-        self._tti[ids] = 0
-        self._prev_ue_rate[ids] = 0.0
-        self._prev_qos[ids] = False
-        self._prev_assoc[ids] = -1
+        self._a.tti[ids] = 0
+        self._a.prev_ue_rate[ids] = 0.0
+        self._a.prev_qos[ids] = False
+        self._a.prev_assoc[ids] = -1
         self._begin_tti(ids)
 
     def _reset_fast(self, ids: np.ndarray) -> None:
@@ -364,13 +338,13 @@ class ORANSlicingVectorEnv(VectorEnv):
         cfg = self.config
         B, U, M, _ = self._dims
         k = ids.size
-        ue, W = self._window.shape[1], self._window.shape[2]
+        ue, W = self._a.embb_window.shape[1], self._a.embb_window.shape[2]
         radius2 = np.empty((k, U))
         theta = np.empty((k, U))
         shadow = np.zeros((k, B, U))
         pos_of = {int(e): i for i, e in enumerate(ids)}
         lo, hi, std, csi, lam = cfg.cell_min_radius_m**2, cfg.cell_radius_m**2, cfg.shadowing_std_db, cfg.csi_error_db, self._lam
-        normals, window, csi_noise = self._normals, self._window, self._csi
+        normals, window, csi_noise = self._a.normals, self._a.embb_window, self._a.csi_noise_db
 
         def draw(e, rng):
             i = pos_of[int(e)]
@@ -388,15 +362,13 @@ class ORANSlicingVectorEnv(VectorEnv):
         ue_pos = self._home_pos_m[None] + np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1)
         d = np.linalg.norm(self._ru_pos_m[None, :, None, :] - ue_pos[:, None, :, :], axis=-1)
         d = np.maximum(d, cfg.cell_min_radius_m)
-        self._large_scale_db[ids] = channel.pathloss_db(d, cfg.carrier_freq_hz) + shadow
+        self._a.large_scale_db[ids] = channel.pathloss_db(d, cfg.carrier_freq_hz) + shadow
         fading = normals[ids].view(np.complex128).reshape(k, B, U, M)
         fading *= math.sqrt(0.5)
-        self._fading[ids] = fading
-        self._window_pos[ids] = 0
-        self._window_packets[ids] = window[ids].sum(axis=2)
-        self._k.refresh_gains(ids, self._large_scale_db, self._fading, csi_noise, csi > 0, self._gain_lin,
-                              self._observed_db, self._window_packets, self._offered, self._embb_bps_per_packet,
-                              self._urllc_load_bps)
+        self._a.fading[ids] = fading
+        self._a.window_pos[ids] = 0
+        self._a.window_packets[ids] = window[ids].sum(axis=2)
+        self._k.refresh_gains(ids, self._st)
 
     def _advance(self, ids: np.ndarray) -> None:
         """Move `ids` one TTI on: each sub-env's draws from its own generator, then one batched kernel."""
@@ -404,14 +376,14 @@ class ORANSlicingVectorEnv(VectorEnv):
             for e in ids:
                 net = self._nets[e]
                 net.advance(self._rngs[e])
-                self._gain_lin[e] = net.gain_lin
-                self._observed_db[e] = net.observed_gain_db
-                self._offered[e] = net.offered_load_bps
+                self._a.gain_lin[e] = net.gain_lin
+                self._a.observed_gain_db[e] = net.observed_gain_db
+                self._a.offered_load_bps[e] = net.offered_load_bps
             return
         cfg = self.config
         B, U, M, _ = self._dims
         ue, csi = cfg.num_embb_ues, cfg.csi_error_db
-        normals, arrivals, csi_noise, lam = self._normals, self._arrivals, self._csi, self._lam
+        arrivals, csi_noise, lam = self._a.arrivals, self._a.csi_noise_db, self._lam
         rows = self._normal_rows
 
         def draw(e, rng):  # the single env's order: fading, arrivals, CSI error
@@ -422,21 +394,10 @@ class ORANSlicingVectorEnv(VectorEnv):
                 csi_noise[e] = rng.normal(0.0, csi, size=(B, U, M))
 
         self._each_rng(ids, draw)
-        rho = self._rho
-        self._k.advance_dynamics(
-            ids, normals, arrivals, csi_noise, csi > 0, rho, self._large_scale_db, self._fading, self._gain_lin,
-            self._observed_db, self._window, self._window_pos, self._window_packets, self._offered,
-            self._embb_bps_per_packet, self._urllc_load_bps,
-        )
+        self._k.advance_dynamics(ids, self._st)
 
     def _begin_tti(self, ids: np.ndarray) -> None:
-        self._k.begin_tti(
-            ids, self._prb, self._cursor, self._observed_db, self._offered, self._prb_gain_obs, self._wideband_norm,
-            self._offered_norm, self._owner, self._power_w, self._assoc, self._sinr_db, self._prb_rate, self._ue_rate,
-            self._rate_norm, self._delay, self._rate_v, self._delay_v, self._qos, self._ru_power, self._fronthaul,
-            self._so_far, self._ue_slice, self._levels_w, self._params, self._paper_obs, self._prev_ue_rate,
-            self._prev_qos, self._prev_assoc, self._obs, self._mask,
-        )
+        self._k.begin_tti(ids, self._st)
 
     # ------------------------------------------------------------------------------------------
     def _kpi_arrays(self) -> dict[str, np.ndarray]:
@@ -450,19 +411,32 @@ class ORANSlicingVectorEnv(VectorEnv):
             "delay_s": np.zeros((n, U)),
         }
 
+    def _clear_step_outputs(self, ids: np.ndarray) -> None:
+        """Rows of the step outputs (`*_out`) of sub-envs not in `ids` back to their initial values.
+
+        A kernel writes every entry of a stepped sub-env's rows, so only the others need clearing
+        (none when every sub-env steps, the common case).
+        """
+        if ids.size == self.num_envs:
+            return
+        rest = np.ones(self.num_envs, np.bool_)
+        rest[ids] = False
+        for (_, _, _, fill), arr in zip(self._out_fields, self._step_outputs, strict=True):
+            arr[rest] = fill
+
+    def _step_kpis(self) -> dict[str, np.ndarray]:
+        """Copies of the step's KPI outputs, keyed as in `info`."""
+        a = self._a
+        return {"ue_rate_bps": a.ue_rate_out.copy(), "sinr_db": a.sinr_db_out.copy(), "ru_power_w": a.ru_power_out.copy(),
+                "fronthaul_bps_per_hz": a.fronthaul_out.copy(), "delay_s": a.delay_out.copy()}
+
     def _step_prb(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
-        scalars = np.zeros((n, 3))
-        ints = np.zeros((n, 5), dtype=np.int64)
-        kpi = self._kpi_arrays()
-        self._k.prb_step(
-            ids, acts, self._cursor, self._tti, self._gain_lin, self._prb_gain_obs, self._wideband_norm, self._owner,
-            self._power_w, self._assoc, self._sinr_db, self._prb_rate, self._ue_rate, self._rate_norm, self._delay,
-            self._rate_v, self._delay_v, self._qos, self._ru_power, self._fronthaul, self._so_far, self._ue_slice,
-            self._offered, self._offered_norm, self._levels_w, self._params, self._paper_obs,
-            self.reward_mode == "marginal", self.config.episode_length_tti, self._obs, self._mask, rewards, scalars, ints,
-            *kpi.values(),
-        )
+        a = self._a
+        self._clear_step_outputs(ids)
+        self._k.prb_step(ids, acts, self._st)
+        rewards[:] = a.reward_out
+        scalars, ints, kpi = a.scalar_out[:, :3].copy(), a.int_out.copy(), self._step_kpis()
         done_tti = ids[ints[ids, 3] == 1]
         if done_tti.size:
             self._advance(done_tti)
@@ -473,28 +447,23 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _step_full(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
-        B, U, M, _ = self._dims
-        scalars = np.zeros((n, 4))
-        ints = np.zeros((n, 4), dtype=np.int64)
-        owner = np.zeros((n, B, M), np.int64)
-        power = np.zeros((n, B, M))
-        assoc = np.full((n, U), -1, np.int64)
-        qos = np.zeros((n, U), np.bool_)
-        kpi = self._kpi_arrays()
-        self._k.full_step(ids, acts, self._gain_lin, self._ue_slice, self._offered, self._levels_w, self._params, owner,
-                          power, assoc, *kpi.values(), qos, scalars, ints)
+        a = self._a
+        self._clear_step_outputs(ids)
+        self._k.full_step(ids, acts, self._st)
+        scalars, ints, kpi = a.scalar_out.copy(), a.int_out[:, :4].copy(), self._step_kpis()
+        owner, power, assoc, qos = a.owner_out.copy(), a.power_out.copy(), a.assoc_out.copy(), a.qos_out.copy()
         rewards[ids] = scalars[ids, 1]
-        tti = self._tti.copy()
-        self._tti[ids] += 1
-        truncated[ids] = self._tti[ids] >= self.config.episode_length_tti
-        self._prev_ue_rate[ids] = kpi["ue_rate_bps"][ids]
-        self._prev_qos[ids] = qos[ids]
-        self._prev_assoc[ids] = assoc[ids]
+        tti = a.tti.copy()
+        a.tti[ids] += 1
+        truncated[ids] = a.tti[ids] >= self.config.episode_length_tti
+        a.prev_ue_rate[ids] = kpi["ue_rate_bps"][ids]
+        a.prev_qos[ids] = qos[ids]
+        a.prev_assoc[ids] = assoc[ids]
         if ids.size:
             self._advance(ids)
             self._begin_tti(ids)
         # the single env keeps the evaluated allocation visible until the next step
-        self._owner[ids], self._power_w[ids], self._assoc[ids] = owner[ids], power[ids], assoc[ids]
+        a.owner[ids], a.power_w[ids], a.assoc[ids] = owner[ids], power[ids], assoc[ids]
         complete = np.zeros(n, np.bool_)
         complete[ids] = True
         infos = self._info_dict(scalars[:, 0], scalars[:, 2], scalars[:, 3], ints[:, 0], ints[:, 1], ints[:, 2],
@@ -531,17 +500,16 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _fill_reset_infos(self, info: dict[str, Any], ids: np.ndarray) -> None:
         """Write the reset info of `ids` (the empty allocation of their first TTI) into `info`'s rows."""
-        theta_c = self._theta_c
-        n_rate = self._rate_v[ids].sum(axis=1)
-        n_delay = self._delay_v[ids].sum(axis=1)
+        n_rate = self._a.rate_v[ids].sum(axis=1)
+        n_delay = self._a.delay_v[ids].sum(axis=1)
         info["objective"][ids] = 0.0
         info["reward_terms"]["rate"][ids] = 0.0
-        info["reward_terms"]["violation"][ids] = -theta_c * (n_rate + n_delay)
-        info["ue_rate_bps"][ids] = self._ue_rate[ids]
-        info["sinr_db"][ids] = self._sinr_db[ids]
-        info["ru_power_w"][ids] = self._ru_power[ids]
-        info["fronthaul_bps_per_hz"][ids] = self._fronthaul[ids]
-        info["delay_s"][ids] = self._delay[ids]
+        info["reward_terms"]["violation"][ids] = kernels.reward_violation_term(n_rate + n_delay, self._a.params)
+        info["ue_rate_bps"][ids] = self._a.ue_rate[ids]
+        info["sinr_db"][ids] = self._a.sinr_db[ids]
+        info["ru_power_w"][ids] = self._a.ru_power[ids]
+        info["fronthaul_bps_per_hz"][ids] = self._a.fronthaul[ids]
+        info["delay_s"][ids] = self._a.delay[ids]
         v = info["violations"]
         v["rate"][ids], v["delay"][ids], v["power_projection"][ids], v["association"][ids] = n_rate, n_delay, 0, 0
         info["action_mask"][ids] = self.action_masks()[ids]

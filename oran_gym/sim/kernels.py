@@ -553,21 +553,26 @@ def prb_output_slices(num_rus, num_ues, num_prbs):
 
 
 @njit(cache=True)
-def prb_transition(
-    action, cursor, gain_lin, gain_norm, wideband_norm, owner, power_w, assoc, ue_slice,
-    offered_load_bps, offered_norm, levels_w, params,
-):
-    """One fused prb-mode step: `prb_step`, then the mask and observation for `cursor + 1`.
+def prb_transition(action, cursor, gain_lin, features, allocation, ue_slice, offered_load_bps, levels_w, params):
+    """One fused prb-mode step: `prb_step`, then the TTI reward, the mask and observation for `cursor + 1`.
 
     One numba call per environment step, returning two arrays (boxing each returned array costs
     about 1 us, more than the physics), keeps the per-step cost near the call overhead. When
     `cursor + 1` ends the TTI the mask and observation describe the same TTI's last PRB and the env
     rebuilds them for the next TTI.
 
+    Args:
+        features: `(gain_norm, wideband_norm, offered_norm)`, as `tti_observation_features` returns them.
+        allocation: `(owner, power_w, assoc)` of the TTI so far, updated in place.
+
     Returns:
         `(float64 buffer laid out as `prb_output_slices`, action mask [U L + 1], objective_bps,
-        number of rate violations, number of delay violations)`.
+        number of rate violations, number of delay violations, reward rate term, reward violation
+        term, TTI reward of the partial allocation)`; the rate term is the prb mode's
+        `reward_rate_per_bps(params) * objective`.
     """
+    gain_norm, wideband_norm, offered_norm = features
+    owner, power_w, assoc = allocation
     num_rus, num_prbs = owner.shape
     num_ues = ue_slice.shape[0]
     sinr, _, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = prb_step(
@@ -590,7 +595,10 @@ def prb_transition(
     k = _put(out, k, delay)
     for u in range(num_ues):
         out[k + u] = 1.0 if qos_ok[u] else 0.0
-    return out, mask, objective, rate_v.sum(), delay_v.sum()
+    n_rate, n_delay = rate_v.sum(), delay_v.sum()
+    rate_term = reward_rate_per_bps(params) * objective
+    viol_term = reward_violation_term(n_rate + n_delay, params)
+    return out, mask, objective, n_rate, n_delay, rate_term, viol_term, rate_term + viol_term + theta_bias(params)
 
 
 @njit(cache=True)

@@ -317,11 +317,10 @@ def prb_step(action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_
     return evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
 
 
-def prb_transition(
-    action, cursor, gain_lin, gain_norm, wideband_norm, owner, power_w, assoc, ue_slice,
-    offered_load_bps, offered_norm, levels_w, params,
-):
+def prb_transition(action, cursor, gain_lin, features, allocation, ue_slice, offered_load_bps, levels_w, params):
     """NumPy twin of `kernels.prb_transition`."""
+    gain_norm, wideband_norm, offered_norm = features
+    owner, power_w, assoc = allocation
     sinr, _, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = prb_step(
         action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params
     )
@@ -334,7 +333,11 @@ def prb_transition(
     out = np.concatenate(
         [obs, ue_rate, compute_sinr_db(sinr, owner).ravel(), ru_power, fronthaul, delay, qos_ok.astype(np.float64)]
     )
-    return out, mask, objective, rate_v.sum(), delay_v.sum()
+    n_rate, n_delay = rate_v.sum(), delay_v.sum()
+    kp = unpack_params(params)
+    rate_term = kp.theta_rate / kp.rate_scale_bps * objective
+    viol_term = -kp.theta_violation * (n_rate + n_delay)
+    return out, mask, objective, n_rate, n_delay, rate_term, viol_term, rate_term + viol_term + kp.theta_bias
 
 
 def tti_observation_features(observed_gain_db, offered_load_bps, params):

@@ -1,11 +1,12 @@
-"""Pure-NumPy twins of `oran_gym.sim.batched`: the straightforward batched implementation.
+"""The batched NumPy reference: `oran_gym.sim.batched` written as a NumPy user would, a speed baseline.
 
-Same names and signatures as the numba kernels, vectorised over the sub-env axis with NumPy
-array operations, and without the numba kernels' incremental tricks: each prb step re-evaluates
-the whole allocation of every stepped sub-env (eqs. 4-16). It serves two purposes: the tests
-compare it with the numba kernels on random states, and the speed benchmark runs
-`ORANSlicingVectorEnv(..., backend="numpy")` as the reference a NumPy user would write.
-Results agree with the numba kernels to floating-point rounding (not bit for bit).
+Same names and signatures as the numba kernels (`(env_ids, [actions,] state)`, the state read by
+name), vectorised over the sub-env axis with NumPy array operations and without the numba
+kernels' incremental tricks: each prb step re-evaluates the whole allocation of every stepped
+sub-env (eqs. 4-16). The speed benchmark runs `ORANSlicingVectorEnv(..., backend=batched_numpy)`
+(this module) as the reference; a test checks it agrees with the numba kernels to
+floating-point rounding (not bit for bit). It lives with the benchmarks: the single env's test
+oracle is the NumPy twin in `oran_gym.sim.reference`.
 """
 
 from __future__ import annotations
@@ -86,14 +87,17 @@ def _prb_obs(cursor, prb_gain_obs, wideband_norm, ue_slice, offered_norm, rate_n
     return np.concatenate([block, prb, prb_gain_obs[rows, b * num_prbs + m]], axis=1)
 
 
-def prb_step(
-    env_ids, actions, cursor, tti, gain_lin, prb_gain_obs, wideband_norm, owner, power_w, assoc, sinr_db, prb_rate,
-    ue_rate, rate_norm, delay, rate_v, delay_v, qos_ok, ru_power, fronthaul, reward_so_far, ue_slice,
-    offered_load_bps, offered_norm, levels_w, params, paper_obs, marginal, episode_length,
-    obs_out, mask_out, reward_out, scalar_out, int_out, ue_rate_out, sinr_db_out, ru_power_out, fronthaul_out,
-    delay_out,
-):
+def prb_step(env_ids, actions, st):
     """Twin of `batched.prb_step`: apply the actions, then re-evaluate every stepped allocation in full."""
+    (cursor, tti, gain_lin, prb_gain_obs, wideband_norm, owner, power_w, assoc, sinr_db, prb_rate, ue_rate, rate_norm, delay,
+     rate_v, delay_v, qos_ok, ru_power, fronthaul, reward_so_far, ue_slice, offered_load_bps, offered_norm, levels_w,
+     params) = (st.cursor, st.tti, st.gain_lin, st.prb_gain_obs, st.wideband_norm, st.owner, st.power_w, st.assoc,
+                st.sinr_db, st.prb_rate, st.ue_rate, st.rate_norm, st.delay, st.rate_v, st.delay_v, st.qos_ok, st.ru_power,
+                st.fronthaul, st.reward_so_far, st.ue_slice, st.offered_load_bps, st.offered_norm, st.levels_w, st.params)
+    paper_obs, marginal, episode_length = st.paper_obs, st.marginal, st.episode_length
+    obs_out, mask_out, reward_out, scalar_out, int_out = st.obs, st.mask, st.reward_out, st.scalar_out, st.int_out
+    ue_rate_out, sinr_db_out, ru_power_out, fronthaul_out, delay_out = (st.ue_rate_out, st.sinr_db_out, st.ru_power_out,
+                                                                         st.fronthaul_out, st.delay_out)
     kp = unpack_params(params)
     ids = env_ids
     num_rus, num_prbs = owner.shape[1], owner.shape[2]
@@ -121,7 +125,7 @@ def prb_step(
         reward_so_far[ids] = tti_reward
     else:
         reward_out[ids] = np.where(last, tti_reward, 0.0)
-    scalar_out[ids] = np.stack([objective, rate_term, viol_term], axis=1)
+    scalar_out[ids, :3] = np.stack([objective, rate_term, viol_term], axis=1)
     cursor[ids] = c + 1
     tti[ids[last]] += 1
     int_out[ids] = np.stack([n_rate, n_delay, tti[ids] - last, last, last & (tti[ids] >= episode_length)], axis=1)
@@ -140,10 +144,13 @@ def _gains(large_scale_db, fading, csi_noise_db, use_csi_noise):
     return h, db + csi_noise_db if use_csi_noise else db
 
 
-def refresh_gains(env_ids, large_scale_db, fading, csi_noise_db, use_csi_noise, gain_lin, observed_gain_db,
-                  window_packets, offered_load_bps, embb_bps_per_packet, urllc_load_bps):
+def refresh_gains(env_ids, st):
     """Twin of `batched.refresh_gains`."""
     ids = env_ids
+    (large_scale_db, fading, csi_noise_db, use_csi_noise, gain_lin, observed_gain_db, window_packets, offered_load_bps,
+     embb_bps_per_packet, urllc_load_bps) = (st.large_scale_db, st.fading, st.csi_noise_db, st.use_csi_noise, st.gain_lin,
+                                             st.observed_gain_db, st.window_packets, st.offered_load_bps,
+                                             st.embb_bps_per_packet, st.urllc_load_bps)
     noise = csi_noise_db[ids] if use_csi_noise else None
     gain_lin[ids], observed_gain_db[ids] = _gains(large_scale_db[ids], fading[ids], noise, use_csi_noise)
     ue = window_packets.shape[1]
@@ -151,28 +158,29 @@ def refresh_gains(env_ids, large_scale_db, fading, csi_noise_db, use_csi_noise, 
     offered_load_bps[ids, ue:] = urllc_load_bps
 
 
-def advance_dynamics(
-    env_ids, normals, arrivals, csi_noise_db, use_csi_noise, rho, large_scale_db, fading, gain_lin, observed_gain_db,
-    embb_window, window_pos, window_packets, offered_load_bps, embb_bps_per_packet, urllc_load_bps,
-):
+def advance_dynamics(env_ids, st):
     """Twin of `batched.advance_dynamics`."""
     ids = env_ids
+    normals, arrivals, rho, fading = st.normals, st.arrivals, st.rho, st.fading
+    embb_window, window_pos, window_packets = st.embb_window, st.window_pos, st.window_packets
     w = (normals[ids, ..., 0] + 1j * normals[ids, ..., 1]) * np.sqrt(0.5)
     fading[ids] = w if rho == 0.0 else rho * fading[ids] + np.sqrt(1.0 - rho * rho) * w
     pos = window_pos[ids]
     window_packets[ids] += arrivals[ids] - embb_window[ids, :, pos]
     embb_window[ids, :, pos] = arrivals[ids]
     window_pos[ids] = (pos + 1) % embb_window.shape[2]
-    refresh_gains(ids, large_scale_db, fading, csi_noise_db, use_csi_noise, gain_lin, observed_gain_db, window_packets,
-                  offered_load_bps, embb_bps_per_packet, urllc_load_bps)
+    refresh_gains(ids, st)
 
 
-def begin_tti(
-    env_ids, prb_mode, cursor, observed_gain_db, offered_load_bps, prb_gain_obs, wideband_norm, offered_norm, owner,
-    power_w, assoc, sinr_db, prb_rate, ue_rate, rate_norm, delay, rate_v, delay_v, qos_ok, ru_power, fronthaul,
-    reward_so_far, ue_slice, levels_w, params, paper_obs, prev_ue_rate, prev_qos, prev_assoc, obs_out, mask_out,
-):
+def begin_tti(env_ids, st):
     """Twin of `batched.begin_tti`."""
+    (prb_mode, cursor, observed_gain_db, offered_load_bps, prb_gain_obs, wideband_norm, offered_norm, owner, power_w, assoc,
+     sinr_db, prb_rate, ue_rate, rate_norm, delay, rate_v, delay_v, qos_ok, ru_power, fronthaul, reward_so_far, ue_slice,
+     levels_w, params, paper_obs, prev_ue_rate, prev_qos, prev_assoc, obs_out, mask_out) = (
+        st.prb_mode, st.cursor, st.observed_gain_db, st.offered_load_bps, st.prb_gain_obs, st.wideband_norm,
+        st.offered_norm, st.owner, st.power_w, st.assoc, st.sinr_db, st.prb_rate, st.ue_rate, st.rate_norm, st.delay,
+        st.rate_v, st.delay_v, st.qos_ok, st.ru_power, st.fronthaul, st.reward_so_far, st.ue_slice, st.levels_w,
+        st.params, st.paper_obs, st.prev_ue_rate, st.prev_qos, st.prev_assoc, st.obs, st.mask)
     kp = unpack_params(params)
     ids = env_ids
     K = ids.size
@@ -210,11 +218,13 @@ def begin_tti(
         obs_out[ids] = np.concatenate([block, gn.reshape(K, -1)], axis=1)
 
 
-def full_step(
-    env_ids, actions, gain_lin, ue_slice, offered_load_bps, levels_w, params, owner_out, power_out, assoc_out,
-    ue_rate_out, sinr_db_out, ru_power_out, fronthaul_out, delay_out, qos_out, scalar_out, int_out,
-):
+def full_step(env_ids, actions, st):
     """Twin of `batched.full_step` (the decoding loop runs per sub-env; the evaluation is batched)."""
+    (gain_lin, ue_slice, offered_load_bps, levels_w, params, owner_out, power_out, assoc_out, ue_rate_out, sinr_db_out,
+     ru_power_out, fronthaul_out, delay_out, qos_out, scalar_out, int_out) = (
+        st.gain_lin, st.ue_slice, st.offered_load_bps, st.levels_w, st.params, st.owner_out, st.power_out, st.assoc_out,
+        st.ue_rate_out, st.sinr_db_out, st.ru_power_out, st.fronthaul_out, st.delay_out, st.qos_out, st.scalar_out,
+        st.int_out)
     kp = unpack_params(params)
     from oran_gym.sim import reference
 
@@ -232,6 +242,6 @@ def full_step(
     rate_term = kp.theta_rate * objective / kp.rate_scale_bps
     viol_term = -kp.theta_violation * (n_rate + n_delay + n_proj + conflicts)
     scalar_out[ids] = np.stack([objective, rate_term + viol_term + kp.theta_bias, rate_term, viol_term], axis=1)
-    int_out[ids] = np.stack([n_rate, n_delay, n_proj, conflicts], axis=1)
+    int_out[ids, :4] = np.stack([n_rate, n_delay, n_proj, conflicts], axis=1)
     ue_rate_out[ids], sinr_db_out[ids], ru_power_out[ids], fronthaul_out[ids], delay_out[ids] = ur, sdb, rp, fh, dl
     qos_out[ids] = ~(rv | dv)
