@@ -394,3 +394,30 @@ def test_observation_bounds_hold_under_extreme_channels():
     for _ in range(100):
         assert env.observation_space.contains(obs)
         obs, *_ = env.step(masked_random_action(env, rng))
+
+
+@pytest.mark.parametrize("action_mode", ["prb", "full"])
+@pytest.mark.parametrize("obs_mode", ["full", "paper"])
+@pytest.mark.parametrize("preset", ["tiny", "multi_cell"])
+def test_observation_layout_names_what_the_observation_holds(preset, action_mode, obs_mode):
+    """The one layout definition (oran_gym.sim.obs_layout) matches the observations the kernels build."""
+    env = gym.make("ORANSlicing-v0", config=preset, action_mode=action_mode, obs_mode=obs_mode, invalid_action="idle")
+    u = env.unwrapped
+    layout = u.observation_layout
+    obs, info = env.reset(seed=1)
+    assert layout["size"] == env.observation_space.shape[0] == obs.shape[0]
+    cfg = u.config
+    if obs_mode == "paper":
+        assert obs[layout["progress"]] == 0.0 and obs[layout["qos_satisfied"]].shape == (cfg.num_ues,)
+        return
+    np.testing.assert_array_equal(obs[layout["slice"]], u.ue_slice)
+    assert (obs[layout["association"]] == 0.0).all()  # nobody associated yet
+    if action_mode == "prb":
+        assert obs[layout["prb_index"]] == 0.0 and obs[layout["prb_ru"]] == 0.0
+        obs, *_ = env.step(1)  # PRB 0 of RU 0 to UE 0 at the lowest level
+        assert obs[layout["prb_index"]] == pytest.approx(1 / cfg.num_prbs) or cfg.num_prbs == 1
+        assert obs[layout["association"]][0] == pytest.approx(1 / cfg.num_rus)
+        assert obs[layout["rate"]][0] > 0.0
+        assert obs[layout["prb_gains"]].shape == (cfg.num_ues,)
+    else:
+        assert obs[layout["gains"]].shape == (cfg.num_rus * cfg.num_ues * cfg.num_prbs,)

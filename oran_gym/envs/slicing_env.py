@@ -13,6 +13,7 @@ from oran_gym.allocation import Allocation, evaluate_allocation
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import kernels
 from oran_gym.sim.dynamics import NetworkState
+from oran_gym.sim.obs_layout import observation_layout, observation_size
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
 __all__ = ["ORANSlicingEnv", "ACTION_MODES", "OBS_MODES", "REWARD_MODES", "INVALID_ACTION_MODES"]
@@ -205,12 +206,7 @@ class ORANSlicingEnv(gym.Env):
             self.action_space = spaces.Discrete(self._num_actions)
         else:
             self.action_space = spaces.MultiDiscrete(np.full(B * M, self._num_actions, dtype=np.int64))
-        if self.obs_mode == "paper":
-            obs_dim = U + 1
-        elif self.action_mode == "prb":
-            obs_dim = U * (B + 6) + 4
-        else:
-            obs_dim = U * (B + 5) + B * U * M
+        obs_dim = observation_size(self.obs_mode, self.action_mode, B, U, M)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
         self._net: NetworkState | None = None
         self._last_info: dict[str, Any] | None = None
@@ -276,6 +272,15 @@ class ORANSlicingEnv(gym.Env):
         """The allocation of the last completed TTI (powers after projection); None before any."""
         self._require_reset()
         return None if self._last_tti_alloc is None else self._last_tti_alloc.copy()
+
+    @property
+    def observation_layout(self) -> dict[str, Any]:
+        """Named slices and offsets of the flat observation (`oran_gym.sim.obs_layout.observation_layout`).
+
+        For example `obs[env.unwrapped.observation_layout["rate"]]` is every UE's scaled rate.
+        """
+        cfg = self.config
+        return observation_layout(self.obs_mode, self.action_mode, cfg.num_rus, cfg.num_ues, cfg.num_prbs)
 
     @property
     def cursor(self) -> int:

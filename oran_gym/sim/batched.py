@@ -45,6 +45,19 @@ from oran_gym.sim.kernels import (
     unit_rate_bps,
     weighted_rate_bps,
 )
+from oran_gym.sim.obs_layout import (
+    PRB_FIELDS,
+    PRB_FRONTHAUL_HEADROOM,
+    PRB_INDEX,
+    PRB_POWER_HEADROOM,
+    PRB_RU,
+    UE_ASSOC,
+    UE_FIELDS,
+    UE_OFFERED,
+    UE_QOS,
+    UE_RATE,
+    UE_SLICE,
+)
 from oran_gym.sim.params import fronthaul_capacity, noise_w, ru_power_limit_w, theta_bias
 
 __all__ = [
@@ -63,10 +76,10 @@ def _write_ue_entries(st, e, u, num_rus):
     if st.paper_obs:
         obs_out[e, u] = 1.0 if st.qos_ok[e, u] else 0.0
         return
-    base = u * (num_rus + 5)
-    obs_out[e, base + num_rus + 2] = st.rate_norm[e, u]
-    obs_out[e, base + num_rus + 3] = 1.0 if st.qos_ok[e, u] else 0.0
-    obs_out[e, base + num_rus + 4] = (st.assoc[e, u] + 1.0) / num_rus
+    base = u * (num_rus + UE_FIELDS)
+    obs_out[e, base + num_rus + UE_RATE] = st.rate_norm[e, u]
+    obs_out[e, base + num_rus + UE_QOS] = 1.0 if st.qos_ok[e, u] else 0.0
+    obs_out[e, base + num_rus + UE_ASSOC] = (st.assoc[e, u] + 1.0) / num_rus
 
 
 @njit(cache=True, inline="always")
@@ -77,18 +90,18 @@ def _write_prb_part(st, e, cursor, num_rus, num_ues, num_prbs):
         obs_out[e, num_ues] = cursor / (num_rus * num_prbs)
         return
     params = st.params
-    k = num_ues * (num_rus + 5)
+    k = num_ues * (num_rus + UE_FIELDS)
     b = min(cursor // num_prbs, num_rus - 1)
     m = cursor % num_prbs
-    obs_out[e, k] = m / num_prbs
-    obs_out[e, k + 1] = b / num_rus
+    obs_out[e, k + PRB_INDEX] = m / num_prbs
+    obs_out[e, k + PRB_RU] = b / num_rus
     limit = ru_power_limit_w(params)
-    obs_out[e, k + 2] = min(max((limit - st.ru_power[e, b]) / limit, 0.0), 1.0)
+    obs_out[e, k + PRB_POWER_HEADROOM] = min(max((limit - st.ru_power[e, b]) / limit, 0.0), 1.0)
     cap = fronthaul_capacity(params)
-    obs_out[e, k + 3] = min(max((cap - st.fronthaul[e, b]) / cap, 0.0), 1.0)
+    obs_out[e, k + PRB_FRONTHAUL_HEADROOM] = min(max((cap - st.fronthaul[e, b]) / cap, 0.0), 1.0)
     row = b * num_prbs + m
     for u in range(num_ues):
-        obs_out[e, k + 4 + u] = st.prb_gain_obs[e, row, u]
+        obs_out[e, k + PRB_FIELDS + u] = st.prb_gain_obs[e, row, u]
 
 
 @njit(cache=True, inline="always")
@@ -96,13 +109,13 @@ def _write_prb_obs(st, e, cursor, num_rus, num_ues, num_prbs):
     """The whole observation of sub-env `e` for the PRB at `cursor` (as `kernels.build_prb_observation`)."""
     if not st.paper_obs:
         obs_out = st.obs
-        stride = num_rus + 5
+        stride = num_rus + UE_FIELDS
         for u in range(num_ues):
             base = u * stride
             for b in range(num_rus):
                 obs_out[e, base + b] = st.wideband_norm[e, b, u]
-            obs_out[e, base + num_rus] = st.ue_slice[u]
-            obs_out[e, base + num_rus + 1] = st.offered_norm[e, u]
+            obs_out[e, base + num_rus + UE_SLICE] = st.ue_slice[u]
+            obs_out[e, base + num_rus + UE_OFFERED] = st.offered_norm[e, u]
     for u in range(num_ues):
         _write_ue_entries(st, e, u, num_rus)
     _write_prb_part(st, e, cursor, num_rus, num_ues, num_prbs)

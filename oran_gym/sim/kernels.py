@@ -19,6 +19,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from oran_gym.sim.obs_layout import (
+    PRB_FIELDS,
+    PRB_FRONTHAUL_HEADROOM,
+    PRB_INDEX,
+    PRB_POWER_HEADROOM,
+    PRB_RU,
+    UE_ASSOC,
+    UE_FIELDS,
+    UE_OFFERED,
+    UE_QOS,
+    UE_RATE,
+    UE_SLICE,
+    observation_size,
+)
 from oran_gym.sim.params import (
     GAIN_DB_MAX,
     GAIN_DB_MIN,
@@ -427,23 +441,24 @@ def normalise_rate_bps(rate_bps, params):
 
 @njit(cache=True)
 def build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, out):
-    """Write the per-UE block of the observation into `out[: U (B + 5)]`.
+    """Write the per-UE block of the observation into `out[: U (B + UE_FIELDS)]` (layout: `obs_layout`).
 
-    Per UE u, `B + 5` values: observed wideband gain to each RU (scaled), slice (0/1), offered load
-    (scaled), rate so far (scaled), QoS satisfied (0/1), association (assoc + 1) / B (0 = none).
+    Per UE u, `B + UE_FIELDS` values: observed wideband gain to each RU (scaled), slice (0/1),
+    offered load (scaled), rate so far (scaled), QoS satisfied (0/1), association (assoc + 1) / B
+    (0 = none).
     """
     num_rus, num_ues = wideband_norm.shape
     rate_norm = normalise_rate_bps(ue_rate_bps, params)
-    stride = num_rus + 5
+    stride = num_rus + UE_FIELDS
     for u in range(num_ues):
         base = u * stride
         for b in range(num_rus):
             out[base + b] = wideband_norm[b, u]
-        out[base + num_rus] = ue_slice[u]
-        out[base + num_rus + 1] = offered_norm[u]
-        out[base + num_rus + 2] = rate_norm[u]
-        out[base + num_rus + 3] = 1.0 if qos_ok[u] else 0.0
-        out[base + num_rus + 4] = (assoc[u] + 1.0) / num_rus
+        out[base + num_rus + UE_SLICE] = ue_slice[u]
+        out[base + num_rus + UE_OFFERED] = offered_norm[u]
+        out[base + num_rus + UE_RATE] = rate_norm[u]
+        out[base + num_rus + UE_QOS] = 1.0 if qos_ok[u] else 0.0
+        out[base + num_rus + UE_ASSOC] = (assoc[u] + 1.0) / num_rus
     return num_ues * stride
 
 
@@ -454,23 +469,23 @@ def build_prb_observation(
 ):
     """Observation of the prb mode, obs_mode "full": per-UE block, then the PRB being allocated.
 
-    Layout: `U (B + 5)` per-UE values (see `build_ue_features`), then PRB index m / M, RU b / B,
-    remaining RU power / limit, fronthaul headroom / C^max, then every UE's observed gain on
-    that PRB (scaled), `U` values. Total `U (B + 6) + 4`, all in [0, 1].
+    Layout (`oran_gym.sim.obs_layout`): the per-UE block (see `build_ue_features`), then PRB index
+    m / M, RU b / B, remaining RU power / limit, fronthaul headroom / C^max, then every UE's
+    observed gain on that PRB (scaled), `U` values. All in [0, 1].
     """
     num_rus, num_ues, num_prbs = gain_norm.shape
-    obs = np.empty(num_ues * (num_rus + 6) + 4)
+    obs = np.empty(num_ues * (num_rus + UE_FIELDS) + PRB_FIELDS + num_ues)
     k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
     b = min(cursor // num_prbs, num_rus - 1)
     m = cursor % num_prbs
-    obs[k] = m / num_prbs
-    obs[k + 1] = b / num_rus
+    obs[k + PRB_INDEX] = m / num_prbs
+    obs[k + PRB_RU] = b / num_rus
     limit = ru_power_limit_w(params)
-    obs[k + 2] = min(max((limit - ru_power_w[b]) / limit, 0.0), 1.0)
+    obs[k + PRB_POWER_HEADROOM] = min(max((limit - ru_power_w[b]) / limit, 0.0), 1.0)
     cap = fronthaul_capacity(params)
-    obs[k + 3] = min(max((cap - fronthaul_bps_per_hz[b]) / cap, 0.0), 1.0)
+    obs[k + PRB_FRONTHAUL_HEADROOM] = min(max((cap - fronthaul_bps_per_hz[b]) / cap, 0.0), 1.0)
     for u in range(num_ues):
-        obs[k + 4 + u] = gain_norm[b, u, m]
+        obs[k + PRB_FIELDS + u] = gain_norm[b, u, m]
     return obs
 
 
@@ -478,11 +493,11 @@ def build_prb_observation(
 def build_full_observation(gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params):
     """Observation of the full mode, obs_mode "full": per-UE block, then every observed gain.
 
-    Layout: `U (B + 5)` per-UE values (rate, QoS and association are those of the previous TTI),
-    then the scaled observed gain of every (RU, UE, PRB) in C order, `B U M` values.
+    Layout (`oran_gym.sim.obs_layout`): the per-UE block (rate, QoS and association are those of
+    the previous TTI), then the scaled observed gain of every (RU, UE, PRB) in C order, `B U M` values.
     """
     num_rus, num_ues, num_prbs = gain_norm.shape
-    obs = np.empty(num_ues * (num_rus + 5) + num_rus * num_ues * num_prbs)
+    obs = np.empty(num_ues * (num_rus + UE_FIELDS) + num_rus * num_ues * num_prbs)
     k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
     flat = gain_norm.ravel()
     for i in range(flat.shape[0]):
@@ -537,11 +552,11 @@ def _layout(sizes):
 def prb_output_slices(num_rus, num_ues, num_prbs):
     """Offsets of the fields packed in the buffer `prb_transition` returns.
 
-    Layout: observation `[U (B + 6) + 4]`, ue_rate_bps `[U]`, sinr_db `[B M]`, ru_power_w `[B]`,
+    Layout: observation (`obs_layout.observation_size` of the prb mode), ue_rate_bps `[U]`, sinr_db `[B M]`, ru_power_w `[B]`,
     fronthaul_bps_per_hz `[B]`, delay_s `[U]`, qos_satisfied `[U]` (0/1).
     """
     sizes = (
-        ("obs", num_ues * (num_rus + 6) + 4),
+        ("obs", observation_size("full", "prb", num_rus, num_ues, num_prbs)),
         ("ue_rate_bps", num_ues),
         ("sinr_db", num_rus * num_prbs),
         ("ru_power_w", num_rus),
