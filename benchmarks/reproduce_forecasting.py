@@ -123,10 +123,35 @@ def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = No
     return result
 
 
+def kpi_lines(kpi: dict[str, Any]) -> list[str]:
+    """The seed-001 table beside the paper's numbers."""
+    paper = kpi["paper"]["efficiency_median"]
+    lines = [f"Digital twin (seed 001), test set of {kpi['split']['test']} windows; paper's median efficiency in brackets:"]
+    for r in kpi["table"]:
+        lines.append(
+            f"  {r['method']:<10} MAE {r['MAE']:7.1f}  RMSE {r['RMSE']:7.1f}  efficiency median {r['efficiency_median']:.3f} "
+            f"({paper[r['method']]})  wastage {r['wastage_mean']:.3f}  utilisation {r['utilisation_mean']:.3f}  "
+            f"over-provisioning {r['over_provisioning_mean']:6.1f}  SLA compliance {r['sla_compliance']:.3f}"
+        )
+    return lines
+
+
+def qos_lines(qos: dict[str, Any]) -> list[str]:
+    """The seed-000 tables beside the paper's numbers."""
+    p = qos["paper"]
+    lines = [f"CNN-BiLSTM regressor (seed 000), {qos['folds']}-fold, rows {qos['info']['rows_after_outliers']} after IQR "
+             f"(duplicate feature rows {qos['info']['duplicate_feature_rows']}); paper: proposed MAE {p['MAE']} RMSE {p['RMSE']} "
+             f"R2 {p['R2']}, HGBR R2 {p['HGBR R2']}"]
+    for name, rows in (("random KFold", qos["kfold"]), ("duplicate-aware GroupKFold", qos["grouped"])):
+        lines.append(f"  {name}:")
+        for r in rows:
+            lines.append(f"    {r['model']:<11} MAE {r['MAE_mean']:.4f}  RMSE {r['RMSE_mean']:.4f}  R2 {r['R2_mean']:.4f} +- {r['R2_std']:.4f}  "
+                         f"EVS {r['EVS_mean']:.4f}")
+    return lines
+
+
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """Human-readable lines."""
-    from oran_gym.agents.forecasting import kpi_lines, qos_lines
-
     lines = kpi_lines(result["kpi"]) + (qos_lines(result["qos"]) if "qos" in result else [])
     for r in result.get("dqn", []):
         lines.append(f"DQN on trace-driven traffic, {r['variant']}: mean TTI reward {r['mean_tti_reward']:.2f} +- {r['ci95']:.2f} "

@@ -288,15 +288,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     """Run one forecasting pipeline on the real data; print its table beside the paper's figures."""
     import json
 
-    from oran_gym.agents.forecasting import (
-        PAPER_KPI,
-        PAPER_QOS,
-        kpi_lines,
-        plot_kpi,
-        qos_lines,
-        run_kpi_pipeline,
-        run_qos_pipeline,
-    )
+    from oran_gym.agents.forecasting import PAPER_KPI, PAPER_QOS, plot_kpi, run_kpi_pipeline, run_qos_pipeline
+    from oran_gym.benchmarks.reproduce_forecasting import kpi_lines, qos_lines
     from oran_gym.data import data_dir, load_operator_kpis, load_qos5g
 
     data = Path(args.data) if args.data else data_dir()

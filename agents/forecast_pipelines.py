@@ -1,0 +1,311 @@
+"""The forecasting pipelines on the real data (seed 001 KPIs, seed 000 QoS table), their saved bundles and the Optuna search."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:
+    import torch
+except ImportError as exc:  # pragma: no cover
+    raise ImportError('oran_gym.agents.forecast_pipelines needs torch: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
+
+from oran_gym.agents.forecast_models import BiLSTMForecaster, CNNBiLSTMRegressor
+from oran_gym.agents.forecast_training import chronological_split, fit_torch_regressor, make_windows, predict
+from oran_gym.baselines.forecasting import (
+    allocation_metrics,
+    allocation_summary,
+    regression_metrics,
+    static_provisioning,
+    table1_regressors,
+)
+
+KPI_FEATURES = ["internet", "sessions", "vpn", "downstream"]
+
+
+QOS_FEATURES = ["Application_Type", "Signal_Strength", "Latency", "Required_Bandwidth", "Allocated_Bandwidth"]
+
+
+QOS_TARGET = "Resource_Allocation"
+
+
+PAPER_QOS = {"MAE": 0.0087, "MSE": 0.0003, "RMSE": 0.0161, "MSLE": 0.0001, "MAPE": 0.0194, "R2": 0.9964, "EVS": 0.9966,
+             "HGBR R2": 0.9920}
+
+
+PAPER_KPI = {"efficiency_median": {"bilstm": 0.987, "mu+2sigma": 0.474, "p95": 0.543},
+             "over_provisioning_mean": {"mu+2sigma": "> 450", "p95": "> 350"}}
+
+
+class KPIForecasterBundle:
+    """A trained BiLSTM with its scaler, feature order, window and versions; saves and loads itself."""
+
+    def __init__(self, model: BiLSTMForecaster, lo: np.ndarray, hi: np.ndarray, features: list[str], window: int) -> None:
+        """`lo`/`hi`: the training min and max of each feature (MinMax scaling)."""
+        self.model, self.lo, self.hi, self.features, self.window = model, np.asarray(lo), np.asarray(hi), list(features), window
+
+    def scale(self, values: np.ndarray) -> np.ndarray:
+        """MinMax-scale raw KPI values `[..., F]`."""
+        return (values - self.lo) / (self.hi - self.lo)
+
+    def predict_next(self, windows: np.ndarray) -> np.ndarray:
+        """Raw windows `[N, window, F]` (KPI units) -> next value of the first feature (KPI units)."""
+        y = predict(self.model, self.scale(np.asarray(windows, dtype=np.float64)).astype(np.float32))
+        return y * (self.hi[0] - self.lo[0]) + self.lo[0]
+
+    def save(self, path: str | Path) -> Path:
+        """Weights, scaler, feature order, window and versions in one file."""
+        import oran_gym
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        units = tuple(lstm.hidden_size for lstm in self.model.lstms)
+        torch.save({"state_dict": self.model.state_dict(), "lo": self.lo, "hi": self.hi, "features": self.features,
+                    "window": self.window, "units": units,
+                    "versions": {"oran_gym": oran_gym.__version__, "torch": torch.__version__}}, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> KPIForecasterBundle:
+        """Inverse of `save`."""
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+        model = BiLSTMForecaster(len(blob["features"]), units=tuple(blob["units"]))
+        model.load_state_dict(blob["state_dict"])
+        model.eval()
+        return cls(model, blob["lo"], blob["hi"], blob["features"], blob["window"])
+
+
+def run_kpi_pipeline(df: pd.DataFrame, *, window: int = 10, epochs: int = 30, patience: int = 5, batch_size: int = 32,
+                     lr: float = 1e-4, seed: int = 0, units: tuple[int, ...] = (128, 128, 64), max_samples: int | None = None
+                     ) -> dict[str, Any]:
+    """Seed 001 end to end on a KPI frame (from `load_operator_kpis`); returns tables and the bundle."""
+    data = df[KPI_FEATURES].to_numpy(dtype=np.float64)
+    if max_samples:
+        data = data[:max_samples]
+    n_windows = len(data) - window
+    tr, va, te = chronological_split(n_windows)
+    # scaler fitted on the samples the training windows see (inputs and targets): no look-ahead
+    fit_rows = data[: tr.stop + window]
+    lo, hi = fit_rows.min(axis=0), fit_rows.max(axis=0)
+    hi = np.where(hi > lo, hi, lo + 1.0)
+    scaled = (data - lo) / (hi - lo)
+    x, y, target_idx = make_windows(scaled, scaled[:, 0], window)
+    torch.manual_seed(seed)  # initial weights: seeded before the model is built
+    model = BiLSTMForecaster(len(KPI_FEATURES), units=units)
+    t0 = time.perf_counter()
+    hist = fit_torch_regressor(model, x[tr], y[tr], x[va], y[va], epochs=epochs, batch_size=batch_size, optimizer="adam", lr=lr,
+                               patience=patience, seed=seed, scheduler=True)
+    train_s = time.perf_counter() - t0
+    bundle = KPIForecasterBundle(model, lo, hi, KPI_FEATURES, window)
+    actual = data[target_idx[te], 0]
+    y_train_raw = data[target_idx[tr], 0]
+    preds = {
+        "bilstm": np.clip(predict(model, x[te].astype(np.float32)) * (hi[0] - lo[0]) + lo[0], 1e-9, None),
+        "mu+2sigma": np.full(actual.shape, static_provisioning(y_train_raw, "mu+2sigma")),
+        "p95": np.full(actual.shape, static_provisioning(y_train_raw, "p95")),
+    }
+    rows, per_sample = [], {}
+    for name, p in preds.items():
+        alloc = allocation_metrics(actual, p)
+        per_sample[name] = alloc
+        reg = regression_metrics(actual, p)
+        rows.append({"method": name, "MAE": reg["MAE"], "RMSE": reg["RMSE"], **allocation_summary(alloc)})
+    return {"table": pd.DataFrame(rows), "per_sample": per_sample, "bundle": bundle, "history": hist, "train_time_s": train_s,
+            "split": {"train": tr.stop - tr.start, "val": va.stop - va.start, "test": te.stop - te.start}, "actual": actual,
+            "predictions": preds}
+
+
+def preprocess_qos(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The paper's preprocessing: ordinal-encode Application_Type, drop Timestamp and User_ID, remove
+    Latency outliers (1.5 IQR), MinMax-scale features and target (on the whole table, as the paper
+    does before its K-fold split). Returns `(X [N, 5], y [N], info)`."""
+    from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder
+
+    data = df.drop(columns=[c for c in ("Timestamp", "User_ID") if c in df]).copy()
+    q1, q3 = data["Latency"].quantile([0.25, 0.75])
+    iqr = q3 - q1
+    keep = data["Latency"].between(q1 - 1.5 * iqr, q3 + 1.5 * iqr)
+    data = data[keep].reset_index(drop=True)
+    encoder = OrdinalEncoder()
+    data["Application_Type"] = encoder.fit_transform(data[["Application_Type"]]).ravel()
+    x_raw = data[QOS_FEATURES].to_numpy(dtype=np.float64)
+    duplicate_rows = int(pd.DataFrame(x_raw).duplicated().sum())
+    xs, ys = MinMaxScaler(), MinMaxScaler()
+    x = xs.fit_transform(x_raw)
+    y = ys.fit_transform(data[[QOS_TARGET]]).ravel()
+    # groups: identical feature rows share a group, so a grouped split never straddles them
+    groups = pd.DataFrame(x_raw).groupby(list(range(x_raw.shape[1]))).ngroup().to_numpy()
+    info = {"rows_in": len(df), "rows_after_outliers": len(data), "outliers_removed": int((~keep).sum()),
+            "duplicate_feature_rows": duplicate_rows, "groups": groups, "x_scaler": xs, "y_scaler": ys, "encoder": encoder,
+            "categories": list(encoder.categories_[0])}
+    return x, y, info
+
+
+def _cnn_kwargs(params: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    p = {"filters": 32, "kernel_size": 4, "n_units": 224, "num_layers": 3, "dropout": 0.079, "learning_rate": 0.000935,
+         "batch_size": 8, "optimizer": "adamw", **(params or {})}
+    model_kw = {k: p[k] for k in ("filters", "kernel_size", "n_units", "num_layers", "dropout")}
+    fit_kw = {"lr": p["learning_rate"], "batch_size": p["batch_size"], "optimizer": p["optimizer"]}
+    return model_kw, fit_kw
+
+
+def run_qos_pipeline(df: pd.DataFrame, *, folds: int = 10, grouped: bool = False, seed: int = 42, epochs: int = 200,
+                     patience: int = 15, cnn_params: dict[str, Any] | None = None, models: list[str] | None = None,
+                     progress: bool = False) -> dict[str, Any]:
+    """Seed 000 end to end: K-fold (or duplicate-aware GroupKFold) metrics of every model.
+
+    The proposed model holds out 10 % of each training fold for early stopping.
+    Returns per-fold metrics and a summary (mean and std over folds) per model.
+    """
+    from sklearn.model_selection import GroupKFold, KFold
+    from tqdm import tqdm
+
+    x, y, info = preprocess_qos(df)
+    splitter = GroupKFold(n_splits=folds) if grouped else KFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(splitter.split(x, y, groups=info["groups"] if grouped else None))
+    regs = table1_regressors(seed)
+    names = models or (list(regs) + ["CNN-BiLSTM"])
+    model_kw, fit_kw = _cnn_kwargs(cnn_params)
+    rows = []
+    for fold, (tr, te) in enumerate(tqdm(splits, desc="folds", disable=not progress)):
+        for name in names:
+            t0 = time.perf_counter()
+            if name == "CNN-BiLSTM":
+                rng = np.random.default_rng(seed + fold)
+                perm = rng.permutation(tr)
+                n_val = max(1, len(tr) // 10)
+                val, fit = perm[:n_val], perm[n_val:]
+                torch.manual_seed(seed + fold)
+                net = CNNBiLSTMRegressor(x.shape[1], **model_kw)
+                fit_torch_regressor(net, x[fit], y[fit], x[val], y[val], epochs=epochs, patience=patience, loss="weighted",
+                                    seed=seed + fold, **fit_kw)
+                pred = predict(net, x[te])
+            else:
+                from sklearn.base import clone
+
+                reg = clone(regs[name]).fit(x[tr], y[tr])
+                pred = reg.predict(x[te])
+            rows.append({"model": name, "fold": fold, "fit_s": time.perf_counter() - t0, **regression_metrics(y[te], pred)})
+    per_fold = pd.DataFrame(rows)
+    metrics = ["MAE", "MSE", "RMSE", "MSLE", "MAPE", "R2", "EVS"]
+    summary = per_fold.groupby("model", sort=False)[metrics].agg(["mean", "std"])
+    summary.columns = [f"{m}_{s}" for m, s in summary.columns]
+    summary = summary.sort_values("R2_mean", ascending=False)
+    return {"per_fold": per_fold, "summary": summary, "info": {k: v for k, v in info.items() if k in
+            ("rows_in", "rows_after_outliers", "outliers_removed", "duplicate_feature_rows", "categories")},
+            "split": "GroupKFold on identical feature rows" if grouped else f"KFold({folds}, shuffle, seed {seed})"}
+
+
+def tune_cnn_bilstm(df: pd.DataFrame, n_trials: int = 20, storage: str | None = None, study_name: str = "cnn_bilstm_qos",
+                    seed: int = 42, epochs: int = 60, patience: int = 8) -> Any:
+    """Optuna (TPE, median pruning) over the Table 2 space; objective: validation MSE of a holdout fold."""
+    import optuna
+
+    x, y, _ = preprocess_qos(df)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(x))
+    n_val = len(x) // 5
+    val, fit = perm[:n_val], perm[n_val:]
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {
+            "n_units": trial.suggest_int("n_units", 32, 256, step=32),
+            "dropout": trial.suggest_float("dropout_rate", 0.01, 0.5, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 1e-6, 1e-2, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", [8, 16, 32, 64]),
+            "num_layers": trial.suggest_int("num_layers", 1, 4),
+            "filters": trial.suggest_int("filters", 32, 256, step=32),
+            "kernel_size": trial.suggest_int("kernel_size", 2, 5),
+            "optimizer": trial.suggest_categorical("optimizer", ["adam", "adamw", "rmsprop", "sgd"]),
+        }
+        model_kw, fit_kw = _cnn_kwargs(params)
+        torch.manual_seed(seed)
+        net = CNNBiLSTMRegressor(x.shape[1], **model_kw)
+
+        def report(epoch: int, val_loss: float) -> None:
+            trial.report(val_loss, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+        hist = fit_torch_regressor(net, x[fit], y[fit], x[val], y[val], epochs=epochs, patience=patience, loss="mse", seed=seed,
+                                   report=report, **fit_kw)
+        return hist["best_val"]
+
+    study = optuna.create_study(study_name=study_name, storage=storage, load_if_exists=True, direction="minimize",
+                                sampler=optuna.samplers.TPESampler(seed=seed), pruner=optuna.pruners.MedianPruner(n_warmup_steps=5))
+    done = len([t for t in study.trials if t.state.is_finished()])
+    study.optimize(objective, n_trials=max(n_trials - done, 0))
+    return study
+
+
+class QoSRegressorBundle:
+    """A trained CNN-BiLSTM with its encoder categories, scalers and feature order; saves and loads itself."""
+
+    def __init__(self, model: CNNBiLSTMRegressor, x_min: np.ndarray, x_max: np.ndarray, y_min: float, y_max: float,
+                 categories: list[str], model_kwargs: dict[str, Any]) -> None:
+        """Scalers as min/max vectors of the raw features (order `QOS_FEATURES`) and of the target (%)."""
+        self.model, self.x_min, self.x_max = model, np.asarray(x_min, float), np.asarray(x_max, float)
+        self.y_min, self.y_max, self.categories, self.model_kwargs = float(y_min), float(y_max), list(categories), dict(model_kwargs)
+
+    @classmethod
+    def fit(cls, df: pd.DataFrame, epochs: int = 200, patience: int = 15, seed: int = 42, params: dict[str, Any] | None = None
+            ) -> QoSRegressorBundle:
+        """Train on the whole (preprocessed) table, 10 % held out for early stopping."""
+        x, y, info = preprocess_qos(df)
+        model_kw, fit_kw = _cnn_kwargs(params)
+        torch.manual_seed(seed)
+        net = CNNBiLSTMRegressor(x.shape[1], **model_kw)
+        perm = np.random.default_rng(seed).permutation(len(x))
+        n_val = max(1, len(x) // 10)
+        fit_torch_regressor(net, x[perm[n_val:]], y[perm[n_val:]], x[perm[:n_val]], y[perm[:n_val]], epochs=epochs, patience=patience,
+                            loss="weighted", seed=seed, **fit_kw)
+        xs, ys = info["x_scaler"], info["y_scaler"]
+        return cls(net, xs.data_min_, xs.data_max_, ys.data_min_[0], ys.data_max_[0], info["categories"], model_kw)
+
+    def predict_share_pct(self, app: list[str] | np.ndarray, signal_dbm, latency_ms, required_kbps, allocated_kbps) -> np.ndarray:
+        """Predicted Resource_Allocation (%) for raw feature vectors; unknown applications are errors."""
+        codes = np.array([self.categories.index(a) if a in self.categories else -1 for a in np.atleast_1d(app)], dtype=float)
+        if np.any(codes < 0):
+            raise ValueError(f"unknown Application_Type {str(np.atleast_1d(app)[codes < 0][0])!r}; known: {self.categories}")
+        raw = np.column_stack(np.broadcast_arrays(codes, signal_dbm, latency_ms, required_kbps, allocated_kbps)).astype(float)
+        x = (raw - self.x_min) / np.where(self.x_max > self.x_min, self.x_max - self.x_min, 1.0)
+        return predict(self.model, x.astype(np.float32)) * (self.y_max - self.y_min) + self.y_min
+
+    def save(self, path: str | Path) -> Path:
+        """Weights, scalers, categories, feature order and versions in one file."""
+        import oran_gym
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"state_dict": self.model.state_dict(), "x_min": self.x_min, "x_max": self.x_max, "y_min": self.y_min,
+                    "y_max": self.y_max, "categories": self.categories, "model_kwargs": self.model_kwargs, "features": QOS_FEATURES,
+                    "versions": {"oran_gym": oran_gym.__version__, "torch": torch.__version__}}, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> QoSRegressorBundle:
+        """Inverse of `save`."""
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+        net = CNNBiLSTMRegressor(len(blob["features"]), **blob["model_kwargs"])
+        net.load_state_dict(blob["state_dict"])
+        net.eval()
+        return cls(net, blob["x_min"], blob["x_max"], blob["y_min"], blob["y_max"], blob["categories"], blob["model_kwargs"])
+
+
+def results_json(obj: dict[str, Any]) -> str:
+    """JSON text of a result dict (DataFrames as records)."""
+    def conv(v):
+        if isinstance(v, pd.DataFrame):
+            return v.reset_index().to_dict(orient="records")
+        if isinstance(v, (np.floating, np.integer)):
+            return v.item()
+        if isinstance(v, np.ndarray):
+            return v.tolist()
+        return str(v)
+
+    return json.dumps(obj, indent=2, default=conv)
