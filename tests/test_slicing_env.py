@@ -19,7 +19,7 @@ from oran_gym.envs.slicing_env import ORANSlicingEnv
 PRESETS = ["tiny", "paper", "multi_cell"]
 INFO_KEYS = {
     "objective", "reward_terms", "ue_rate_bps", "sinr_db", "ru_power_w", "fronthaul_bps_per_hz", "delay_s",
-    "violations", "action_mask", "tti", "tti_complete",
+    "violations", "action_mask", "invalid_action", "tti", "tti_complete",
 }
 
 
@@ -191,11 +191,11 @@ def test_info_is_fresh_and_complete_every_step():
     for k in ("ue_rate_bps", "sinr_db", "delay_s", "action_mask"):
         assert not np.shares_memory(info1[k], info2[k])
     assert info1["sinr_db"].shape == (1, 3) and info1["ru_power_w"].shape == (1,)
-    assert info1["action_mask"].dtype == bool and info1["action_mask"][0]
+    assert info1["action_mask"].dtype == np.int8 and info1["action_mask"][0] == 1
 
 
 def test_masks_block_power_overrun_and_second_ru():
-    env = gym.make("ORANSlicing-v0", config="paper")
+    env = gym.make("ORANSlicing-v0", config="paper", invalid_action="raise")
     u = env.unwrapped
     env.reset(seed=0)
     L = u.config.num_power_levels
@@ -208,7 +208,7 @@ def test_masks_block_power_overrun_and_second_ru():
     with pytest.raises(ValueError, match=r"action \d+ \(UE 10, level 2\) is masked for PRB 7 of RU 0: power level 2"):
         env.step(top(10))
     # multi-cell: a UE served by RU 0 cannot get a PRB of RU 1
-    env = gym.make("ORANSlicing-v0", config="multi_cell")
+    env = gym.make("ORANSlicing-v0", config="multi_cell", invalid_action="raise")
     u = env.unwrapped
     env.reset(seed=0)
     env.step(1)  # UE 0 on RU 0
@@ -421,3 +421,48 @@ def test_observation_layout_names_what_the_observation_holds(preset, action_mode
         assert obs[layout["prb_gains"]].shape == (cfg.num_ues,)
     else:
         assert obs[layout["gains"]].shape == (cfg.num_rus * cfg.num_ues * cfg.num_prbs,)
+
+
+
+def test_default_accepts_every_action_and_reports_masked_ones():
+    """invalid_action="idle" is the default: a masked action leaves the PRB idle and says so."""
+    env = gym.make("ORANSlicing-v0", config="paper")
+    assert env.unwrapped.invalid_action == "idle"
+    obs, info = env.reset(seed=0)
+    assert info["invalid_action"] is False and info["action_mask"].dtype == np.int8
+    L = env.unwrapped.config.num_power_levels
+    for prb in range(7):  # 7 W of the 7.04 W limit: every level is masked afterwards
+        _, _, _, _, info = env.step(1 + prb * L + (L - 1))
+        assert info["invalid_action"] is False
+    twin = gym.make("ORANSlicing-v0", config="paper")
+    twin.reset(seed=0)
+    for prb in range(7):
+        twin.step(1 + prb * L + (L - 1))
+    obs_a, r_a, *_, info_a = env.step(1 + 10 * L + (L - 1))  # masked: becomes idle
+    obs_b, r_b, *_, info_b = twin.step(0)
+    assert info_a["invalid_action"] is True and info_b["invalid_action"] is False
+    np.testing.assert_array_equal(obs_a, obs_b)
+    assert r_a == r_b and env.unwrapped.allocation.owner[0, 7] == -1
+
+
+@pytest.mark.parametrize("preset", ["paper", "multi_cell"])
+def test_action_space_sample_takes_the_info_mask(preset):
+    env = gym.make("ORANSlicing-v0", config=preset)
+    _, info = env.reset(seed=0)
+    env.action_space.seed(0)
+    for _ in range(2 * env.unwrapped.config.num_prbs * env.unwrapped.config.num_rus):
+        a = env.action_space.sample(mask=info["action_mask"])
+        _, _, _, _, info = env.step(a)
+        assert info["invalid_action"] is False  # a sampled masked action never happens
+
+
+def test_random_actions_run_on_the_paper_preset_vector_env():
+    """gym.make_vec with random actions used to stop after about 7 steps under the old default."""
+    envs = gym.make_vec("ORANSlicing-v0", num_envs=64, config="paper")
+    envs.reset(seed=0)
+    envs.action_space.seed(0)
+    seen = 0
+    for _ in range(60):
+        *_, info = envs.step(envs.action_space.sample())
+        seen += int(info["invalid_action"].sum())
+    assert seen > 0 and info["action_mask"].dtype == np.int8

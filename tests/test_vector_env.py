@@ -233,7 +233,7 @@ def test_bad_actions_are_named():
         envs.step(np.zeros(2))
     with pytest.raises(ValueError, match=r"actions\[1\] = 99 is out of range"):
         envs.step(np.array([0, 99]))
-    multi = ORANSlicingVectorEnv(2, "multi_cell")
+    multi = ORANSlicingVectorEnv(2, "multi_cell", invalid_action="raise")
     multi.reset(seed=0)
     multi.step(np.array([1, 0]))  # sub-env 0: UE 0 on RU 0
     for _ in range(multi.config.num_prbs - 1):

@@ -54,9 +54,11 @@ class ORANSlicingEnv(gym.Env):
     | 1 + u L + l | give the PRB to UE u at power level l (l = 0 is the lowest) |
 
     Actions that would break a hard constraint (a second RU for a UE; RU power or fronthaul over
-    its limit) are masked: `info["action_mask"]` and `action_masks()` (the sb3-contrib
-    convention). Taking a masked action raises `ValueError` unless `invalid_action="idle"`, which
-    turns it into action 0.
+    its limit) are masked: `info["action_mask"]` (int8, so that `action_space.sample(mask=...)`
+    takes it) and `action_masks()` (bool, the sb3-contrib convention). Every action in the space is
+    accepted by default: `invalid_action="idle"` turns a masked action into action 0 and sets
+    `info["invalid_action"]`, so any client that samples from the space runs;
+    `invalid_action="raise"` raises a `ValueError` naming the action instead (for debugging).
 
     `action_mode="full"`: `MultiDiscrete([U L + 1] * (B M))`, one step per TTI, entry `b M + m`
     decoded as above for PRB m of RU b. A PRB that would give a UE a second RU stays idle and counts
@@ -130,7 +132,7 @@ class ORANSlicingEnv(gym.Env):
     ```python
     import gymnasium as gym, oran_gym
     env = gym.make("ORANSlicing-v0", config="paper", action_mode="prb", obs_mode="full",
-                   reward_mode="marginal", invalid_action="raise", render_mode=None)
+                   reward_mode="marginal", invalid_action="idle", render_mode=None)
     ```
 
     | argument | default | meaning |
@@ -139,7 +141,7 @@ class ORANSlicingEnv(gym.Env):
     | `action_mode` | `"prb"` | `"prb"` or `"full"` |
     | `obs_mode` | `"full"` | `"full"` or `"paper"` |
     | `reward_mode` | `"marginal"` | `"marginal"` or `"tti"` (prb mode) |
-    | `invalid_action` | `"raise"` | `"raise"` or `"idle"` for masked prb-mode actions |
+    | `invalid_action` | `"idle"` | masked prb-mode actions leave the PRB idle (`info["invalid_action"]`), or `"raise"` |
     | `render_mode` | `None` | `"rgb_array"` (RUs, UEs and PRB grid) or `"ansi"` (KPI table) |
     | `**overrides` | | any `ScenarioConfig` field, e.g. `num_prbs=10`, `ru_max_power_dbm=43.0` |
 
@@ -147,7 +149,9 @@ class ORANSlicingEnv(gym.Env):
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version. Since 0.2.0 the default is `invalid_action="idle"` (was `"raise"`; a
+      masked action now leaves the PRB idle and sets `info["invalid_action"]`), and
+      `info["action_mask"]` is int8 (was bool). Dynamics and rewards are unchanged.
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
@@ -159,7 +163,7 @@ class ORANSlicingEnv(gym.Env):
         action_mode: str = "prb",
         obs_mode: str = "full",
         reward_mode: str = "marginal",
-        invalid_action: str = "raise",
+        invalid_action: str = "idle",
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
@@ -209,6 +213,7 @@ class ORANSlicingEnv(gym.Env):
         obs_dim = observation_size(self.obs_mode, self.action_mode, B, U, M)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
         self._net: NetworkState | None = None
+        self._invalid = False
         self._last_info: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------------------------------
@@ -398,6 +403,7 @@ class ORANSlicingEnv(gym.Env):
             raise ValueError(f"action {a} is out of range for {self.action_space}: allowed 0..{self._num_actions - 1}")
         if not self._mask[a]:
             if self.invalid_action == "idle":
+                self._invalid = True
                 return 0
             u, lvl = divmod(a - 1, self.config.num_power_levels)
             b, m = divmod(self._cursor, self.config.num_prbs)
@@ -415,6 +421,7 @@ class ORANSlicingEnv(gym.Env):
         return a
 
     def _step_prb(self, action: Any):
+        self._invalid = False
         a = self._check_prb_action(action)
         net = self._net
         out, mask, objective, n_rate, n_delay, rate_term, viol_term, tti_reward = kernels.prb_transition(
@@ -435,7 +442,8 @@ class ORANSlicingEnv(gym.Env):
             "fronthaul_bps_per_hz": fronthaul,
             "delay_s": out[sl_delay],
             "violations": {"rate": n_rate, "delay": n_delay, "power_projection": 0, "association": 0},
-            "action_mask": mask,
+            "action_mask": mask.view(np.int8),
+            "invalid_action": self._invalid,
             "tti": self._tti,
             "tti_complete": False,
         }
@@ -455,7 +463,7 @@ class ORANSlicingEnv(gym.Env):
             truncated = self._tti >= self.config.episode_length_tti
             net.advance(self.np_random)
             self._begin_tti()
-            info["action_mask"] = self._mask.copy()
+            info["action_mask"] = self._mask.view(np.int8).copy()
             obs = self._observe()
         else:
             self._mask = mask
@@ -522,7 +530,8 @@ class ORANSlicingEnv(gym.Env):
             "fronthaul_bps_per_hz": metrics.fronthaul_bps_per_hz.copy(),
             "delay_s": metrics.delay_s.copy(),
             "violations": dict(metrics.violations),
-            "action_mask": self.action_masks(),
+            "action_mask": self.action_masks().view(np.int8),
+            "invalid_action": False,
             "tti": tti,
             "tti_complete": tti_complete,
         }

@@ -65,7 +65,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         action_mode: str = "prb",
         obs_mode: str = "full",
         reward_mode: str = "marginal",
-        invalid_action: str = "raise",
+        invalid_action: str = "idle",
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
         backend: str = "numba",
@@ -148,6 +148,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._out_fields = tuple(f for f in batch_state.FIELDS if f[0].endswith("_out"))
         self._step_outputs = tuple(getattr(a, f[0]) for f in self._out_fields)
         self._autoreset = np.zeros(n, np.bool_)
+        self._invalid = np.zeros(n, np.bool_)  # which sub-envs' last actions were masked (and made idle)
         self._all = np.arange(n, dtype=np.int64)
         self._is_reset = False
         self._ru_pos_m = channel.ru_positions_m(B, cfg.inter_site_distance_m)
@@ -262,9 +263,11 @@ class ORANSlicingVectorEnv(VectorEnv):
             e = int(ids[np.argmax(bad)])
             raise ValueError(f"actions[{e}] = {acts[e]} is out of range: allowed 0..{self._num_actions - 1}")
         masked = ~self._a.mask[ids, sub]
+        self._invalid = np.zeros(n, np.bool_)
         if masked.any():
             if self.invalid_action == "idle":
                 acts[ids[masked]] = 0
+                self._invalid[ids[masked]] = True
             else:
                 e = int(ids[np.argmax(masked)])
                 B, U, M, L = self._dims
@@ -493,7 +496,8 @@ class ORANSlicingVectorEnv(VectorEnv):
             "association": n_assoc.astype(np.int64), "_association": ones.copy(),
         }
         info["_violations"] = ones.copy()
-        info["action_mask"], info["_action_mask"] = self.action_masks(), ones.copy()
+        info["action_mask"], info["_action_mask"] = self.action_masks().view(np.int8), ones.copy()
+        info["invalid_action"], info["_invalid_action"] = self._invalid.copy(), ones.copy()
         info["tti"], info["_tti"] = tti.astype(np.int64), ones.copy()
         info["tti_complete"], info["_tti_complete"] = complete.astype(np.bool_), ones.copy()
         return info
@@ -513,6 +517,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         v = info["violations"]
         v["rate"][ids], v["delay"][ids], v["power_projection"][ids], v["association"][ids] = n_rate, n_delay, 0, 0
         info["action_mask"][ids] = self.action_masks()[ids]
+        info["invalid_action"][ids] = False
         info["tti"][ids] = 0
         info["tti_complete"][ids] = False
 
