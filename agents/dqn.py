@@ -218,10 +218,18 @@ def train_dqn(
 
 
 def load_dqn(path: str | Path, env: gym.Env | None = None) -> tuple[EpsilonDecayDQN, dict[str, Any]]:
-    """Load `model.zip` and its `meta.json` from a training folder (or a model path)."""
+    """Load `model.zip` and its `meta.json` from a training folder, or a model `.zip` file and the `meta.json` beside it."""
     path = Path(path)
-    folder = path if path.is_dir() else path.parent
-    model = EpsilonDecayDQN.load(folder / "model.zip", env=env)
+    if path.is_dir():
+        folder, model_path = path, path / "model.zip"
+    elif path.suffix == ".zip" or path.with_suffix(".zip").exists():
+        folder, model_path = path.parent, path.with_suffix(".zip")
+    else:
+        raise FileNotFoundError(f"no DQN at {path}: expected a training folder holding model.zip (from `oran-gym train dqn`) "
+                                "or a model .zip file")
+    if not model_path.is_file():
+        raise FileNotFoundError(f"no DQN model at {model_path}" + (f" (the folder {folder} has no model.zip)" if path.is_dir() else ""))
+    model = EpsilonDecayDQN.load(model_path, env=env)
     meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
     return model, meta
 

@@ -251,11 +251,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from oran_gym.evaluation import evaluate_policy
 
     env = gym.make("ORANSlicing-v0", config=args.preset, action_mode=args.action_mode)
-    try:
-        policy = _load_policy(args.policy, env)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"oran-gym evaluate: {exc}", file=sys.stderr)
-        return 2
+    policy = _load_policy(args.policy, env)  # a bad name or path: one line and status 2, from main()
     result = evaluate_policy(policy, env, n_episodes=args.episodes, seed=args.seed, progress=sys.stderr.isatty())
     print(f"policy {args.policy!r} on preset {args.preset!r}, {args.action_mode} mode, "
           f"{args.episodes} episode(s) from seed {args.seed} (means with 95 % CI across episodes)")
@@ -323,7 +319,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `oran-gym`."""
+    from oran_gym import __version__
+
     ap = argparse.ArgumentParser(prog="oran-gym", description="O-RAN slicing benchmark environment (ORANSlicing-v0).")
+    ap.add_argument("--version", action="version", version=f"oran-gym {__version__}")
+    ap.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="print the scenario table of a preset")
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
@@ -390,9 +390,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `oran-gym` console script."""
+    """Entry point of the `oran-gym` console script.
+
+    An error prints one line, `oran-gym COMMAND: error: WHAT`, and exits with status 2; `--debug`
+    shows the traceback instead. Ctrl-C exits with 130.
+    """
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print(f"oran-gym {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line for the user; --debug for the traceback
+        if args.debug:
+            raise
+        what = str(exc) or type(exc).__name__
+        kind = "" if isinstance(exc, (ValueError, FileNotFoundError)) else f"{type(exc).__name__}: "
+        print(f"oran-gym {args.command}: error: {kind}{what} (run with --debug for the traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -96,3 +96,23 @@ def test_oracle_benchmark_quick_writes_results(tmp_path):
     assert all(g["reward_gap_pct"] >= -1e-9 for g in gaps.values())  # nothing beats the optimum
     lines = bench_oracles.summary_lines(result)
     assert lines[0].startswith("MILP on the paper preset") and "proven optimal 40/40" in lines[0]
+
+
+def test_cli_version_and_one_line_errors(tmp_path):
+    import oran_gym
+
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"oran-gym {oran_gym.__version__}"
+    missing = tmp_path / "nonexistent"
+    r = run_cli("evaluate", f"dqn:{missing}", "--action-mode", "prb")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"no DQN at {missing}" in lines[0] and ".zip.zip" not in lines[0], r.stderr
+    r = run_cli("evaluate", f"dqn:{tmp_path}", "--action-mode", "prb")  # a folder without model.zip
+    assert r.returncode == 2 and f"no DQN model at {tmp_path / 'model.zip'}" in r.stderr
+    r = run_cli("evaluate", "slice_awre")
+    assert r.returncode == 2 and "did you mean 'slice_aware'" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("sweep", str(tmp_path / "grid.yaml"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "grid.yaml" in r.stderr
+    r = run_cli("--debug", "evaluate", f"dqn:{missing}", "--action-mode", "prb")
+    assert r.returncode != 0 and "Traceback" in r.stderr and "FileNotFoundError" in r.stderr
