@@ -26,6 +26,7 @@ __all__ = [
     "OraclePolicy",
     "OracleSolution",
     "POLICY_NAMES",
+    "PolicyPerSubEnv",
     "ProportionalFairPolicy",
     "RandomPolicy",
     "RoundRobinPolicy",
@@ -43,6 +44,7 @@ POLICY_NAMES = list(HEURISTIC_NAMES + ORACLE_NAMES)
 
 _LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562)
     "AllocationPolicy": "common",
+    "PolicyPerSubEnv": "common",
     "allocation_to_action": "common",
     "HEURISTICS": "heuristics",
     "MaxSINRPolicy": "heuristics",
@@ -81,8 +83,18 @@ def make_policy(name: str, env: Any, **kwargs: Any) -> AllocationPolicy:
     """Build a baseline policy bound to `env` by name (see `POLICY_NAMES`).
 
     "oracle" picks MILPOracle on one RU and LocalSearchOracle on several; "milp", "esa" and
-    "local_search" force one. Keyword arguments go to the heuristic or the oracle.
+    "local_search" force one. Keyword arguments go to the heuristic or the oracle. For a vector env
+    whose sub-envs live in this process (SB3's `DummyVecEnv`, Gymnasium's `SyncVectorEnv`), the
+    result is a `PolicyPerSubEnv`: one policy per sub-env, batched `predict`.
     """
+    subs = getattr(env, "envs", None)
+    if isinstance(subs, (list, tuple)) and subs:
+        from oran_gym.baselines.common import PolicyPerSubEnv
+
+        return PolicyPerSubEnv([make_policy(name, e, **kwargs) for e in subs])  # type: ignore[misc]
+    if hasattr(env, "num_envs") and not hasattr(env, "unwrapped"):
+        raise TypeError(f"baselines read their env's state, so they need sub-envs in this process: bind to a DummyVecEnv "
+                        f"or SyncVectorEnv (or one env), not {type(env).__name__}")
     from oran_gym.baselines.heuristics import HEURISTICS
     from oran_gym.baselines.oracles import OraclePolicy
 

@@ -59,6 +59,13 @@ def allocation_to_action(cfg: ScenarioConfig, allocation: Allocation) -> np.ndar
     return action
 
 
+def _env_name(env: Any) -> str:
+    """A short, unique name of an env for error messages."""
+    cfg = getattr(env, "config", None)
+    preset = f", {cfg.num_rus} RU x {cfg.num_ues} UEs x {cfg.num_prbs} PRBs" if cfg is not None else ""
+    return f"{type(env).__name__} at {id(env):#x}{preset}"
+
+
 @dataclasses.dataclass
 class TTIView:
     """What `AllocationPolicy.plan` reads of an env, built from raw arrays (a labelled sample, say).
@@ -98,7 +105,15 @@ class AllocationPolicy:
     uses_true_state = False
 
     def __init__(self, env: Any) -> None:
-        """Bind to one environment (a Gymnasium env, possibly wrapped)."""
+        """Bind to one environment (a Gymnasium env, possibly wrapped); see `make_policy` for vector envs.
+
+        A policy reads its env's state, so `predict` checks that the observation it is given is the
+        one its env last returned, and raises a `ValueError` naming both otherwise: it never acts
+        on another env's state in silence.
+        """
+        if not hasattr(env, "unwrapped") or not hasattr(env.unwrapped, "last_observation"):
+            raise TypeError(f"{type(self).__name__} needs an ORANSlicing-v0 env (a Gymnasium env, possibly wrapped), "
+                            f"got {type(env).__name__}; for a vector env use make_policy(name, vec_env)")
         self.env = env
         self._plan_action: np.ndarray | None = None
 
@@ -106,6 +121,24 @@ class AllocationPolicy:
     def unwrapped(self):
         """The bound `ORANSlicingEnv`."""
         return self.env.unwrapped
+
+    def _check_observation(self, observation: Any, env: Any) -> None:
+        """Refuse to act on an observation that is not the bound env's current one (another env's, say)."""
+        last = getattr(env, "last_observation", None)
+        if last is None:
+            from gymnasium.error import ResetNeeded
+
+            raise ResetNeeded(f"{type(self).__name__} is bound to {_env_name(env)}, which has not been reset")
+        obs = np.asarray(observation)
+        if obs.ndim == last.ndim + 1 and obs.shape[0] == 1:
+            obs = obs[0]
+        # a wrapper may append features (ForecastObservation does): the env's own observation leads
+        if obs.ndim != 1 or obs.shape[0] < last.shape[0] or not np.array_equal(obs[: last.shape[0]].astype(last.dtype, copy=False), last):
+            raise ValueError(
+                f"{type(self).__name__} is bound to {_env_name(env)} and reads its state, but the observation it got is not "
+                "that env's current one (it comes from another env, or a wrapper changed it); bind the policy to the env you "
+                "step: make_policy(name, env), or make_policy(name, vec_env) for a DummyVecEnv / SyncVectorEnv"
+            )
 
     def plan(self, env) -> Allocation:  # pragma: no cover - abstract
         """The allocation of the TTI now being decided."""
@@ -123,10 +156,13 @@ class AllocationPolicy:
     ) -> tuple[np.ndarray, None]:
         """SB3's `predict`: the action for the bound env's current step, and no recurrent state.
 
-        A batched observation (leading axis of size 1, as from a one-env VecEnv) gets a batched
-        action back. The observation itself is not read: the policy reads the env's state.
+        A batched observation (leading axis of size 1, as from a one-env VecEnv; or one row per
+        sub-env when bound to a vector env) gets a batched action back. The policy reads the env's
+        state; the observation only identifies that state: it must be the one the bound env last
+        returned, or a `ValueError` names both.
         """
         env = self.unwrapped
+        self._check_observation(observation, env)
         if episode_start is not None and np.any(episode_start):
             self.reset()
         if env.action_mode == "full":
@@ -144,3 +180,34 @@ class AllocationPolicy:
                 raise ValueError(f"{type(self).__name__} is bound to one env; got a batch of {obs.shape[0]} observations")
             return np.asarray(action)[None], None
         return np.asarray(action), None
+
+
+class PolicyPerSubEnv:
+    """One baseline policy per sub-env of a vector env whose sub-envs live in this process.
+
+    `make_policy(name, vec_env)` returns it for SB3's `DummyVecEnv`, Gymnasium's `SyncVectorEnv` or
+    anything with an `envs` list: `predict` takes one observation per sub-env and returns one
+    action per sub-env, each from the policy bound to that sub-env (and checked against it), so
+    SB3's own `evaluate_policy` scores a baseline exactly as `oran_gym.evaluation.evaluate_policy` does.
+    """
+
+    def __init__(self, members: list[AllocationPolicy]) -> None:
+        """`members[i]` acts for sub-env i."""
+        self.members = members
+        self.name = members[0].name if members else "baseline"
+        self.uses_true_state = bool(members and members[0].uses_true_state)
+
+    def reset(self) -> None:
+        """Reset every member."""
+        for m in self.members:
+            m.reset()
+
+    def predict(self, observation: np.ndarray, state: Any = None, episode_start: np.ndarray | None = None,
+                deterministic: bool = True) -> tuple[np.ndarray, None]:
+        """SB3's `predict` over the batch: row i is sub-env i's observation."""
+        obs = np.asarray(observation)
+        if obs.shape[0] != len(self.members):
+            raise ValueError(f"this policy is bound to {len(self.members)} sub-envs; got a batch of {obs.shape[0]} observations")
+        starts = np.zeros(len(self.members), bool) if episode_start is None else np.asarray(episode_start, bool).reshape(-1)
+        actions = [m.predict(o, None, starts[i:i + 1], deterministic)[0] for i, (m, o) in enumerate(zip(self.members, obs, strict=True))]
+        return np.stack(actions), None

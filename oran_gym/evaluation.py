@@ -105,6 +105,17 @@ def _tti_row(info: dict[str, Any], ue_slice: np.ndarray, reward: float, decision
     }
 
 
+def _accepts_action_masks(policy: Any) -> bool:
+    """Whether `policy.predict` takes an `action_masks` argument (sb3-contrib's convention)."""
+    import inspect
+
+    try:
+        params = inspect.signature(policy.predict).parameters
+    except (TypeError, ValueError):
+        return False
+    return "action_masks" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
 def evaluate_policy(
     policy: Any,
     env: Any,
@@ -121,7 +132,9 @@ def evaluate_policy(
     full mode every step is a TTI. `reward` is the TTI reward of eq. (22) (from
     `info["reward_terms"]`) in both modes, whatever the env's `reward_mode`.
     `decision_time_ms` is the policy's own time per TTI (summed over a TTI's prb steps); it is
-    wall-clock and so is the only column that differs between identical runs.
+    wall-clock and so is the only column that differs between identical runs. A policy whose
+    `predict` accepts `action_masks` (sb3-contrib's `MaskablePPO`, say) gets the env's
+    `action_masks()` at every step, so masked and unmasked policies are scored by the same loop.
     """
     if n_episodes < 1:
         raise ValueError(f"n_episodes must be >= 1, got {n_episodes!r}")
@@ -131,6 +144,7 @@ def evaluate_policy(
 
     unwrapped = env.unwrapped
     name = policy_name or getattr(policy, "name", type(policy).__name__)
+    pass_masks = _accepts_action_masks(policy)
     rows = []
     for ep in tqdm(range(n_episodes), desc=f"evaluating {name}", disable=not progress):
         obs, _ = env.reset(seed=seed + ep)
@@ -141,7 +155,11 @@ def evaluate_policy(
         decision_s, done = 0.0, False
         while not done:
             t0 = time.perf_counter()
-            action, state = policy.predict(obs, state=state, episode_start=start, deterministic=deterministic)
+            if pass_masks:  # sb3-contrib's MaskablePPO and any policy whose predict takes them
+                action, state = policy.predict(obs, state=state, episode_start=start, deterministic=deterministic,
+                                               action_masks=unwrapped.action_masks())
+            else:
+                action, state = policy.predict(obs, state=state, episode_start=start, deterministic=deterministic)
             decision_s += time.perf_counter() - t0
             start = np.zeros(1, dtype=bool)
             action = np.asarray(action)

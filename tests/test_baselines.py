@@ -240,3 +240,40 @@ def test_cli_evaluate(tmp_path):
 
     df = pd.read_csv(out)
     assert len(df) == 20 and set(df["episode"]) == {0, 1}
+
+
+@pytest.mark.requires_torch
+@pytest.mark.parametrize("name", ["slice_aware", "proportional_fair", "oracle"])
+def test_sb3_evaluate_policy_on_a_vec_env_scores_a_baseline_as_our_loop(name):
+    """make_policy(name, vec_env) acts per sub-env: SB3's evaluate_policy then equals the package's loop."""
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy as sb3_evaluate
+
+    k = 3
+    kwargs = {"config": "paper", "action_mode": "full", "episode_length_tti": 4}
+    vec = make_vec_env("ORANSlicing-v0", n_envs=k, env_kwargs=kwargs)
+    vec.seed(0)  # sub-env i is seeded 0 + i at its first reset, as episode i of our loop
+    rewards, lengths = sb3_evaluate(make_policy(name, vec), vec, n_eval_episodes=k, deterministic=True, return_episode_rewards=True)
+    env = gym.make("ORANSlicing-v0", **kwargs)
+    ours = evaluate_policy(make_policy(name, env), env, n_episodes=k, seed=0).per_tti.groupby("episode")["reward"].sum()
+    # SB3's Monitor rounds episode returns to 6 decimals
+    np.testing.assert_allclose(sorted(rewards), sorted(ours.tolist()), rtol=0, atol=1e-5)
+    assert lengths == [4] * k
+
+
+def test_a_baseline_never_acts_on_another_envs_state():
+    env_a = gym.make("ORANSlicing-v0", config="tiny", action_mode="full")
+    env_b = gym.make("ORANSlicing-v0", config="tiny", action_mode="full")
+    policy = make_policy("slice_aware", env_a)
+    with pytest.raises(gym.error.ResetNeeded, match="has not been reset"):
+        policy.predict(env_b.reset(seed=0)[0])
+    env_a.reset(seed=0)
+    obs_b, _ = env_b.reset(seed=1)
+    with pytest.raises(ValueError, match=r"bound to ORANSlicingEnv at 0x[0-9a-f]+.*not that env's current one"):
+        policy.predict(obs_b)
+    obs_a = env_a.unwrapped.last_observation
+    action, _ = policy.predict(obs_a)  # its own env's observation: fine
+    assert env_a.action_space.contains(action)
+    with pytest.raises(TypeError, match="need sub-envs in this process"):
+        make_policy("slice_aware", type("RemoteVec", (), {"num_envs": 2})())

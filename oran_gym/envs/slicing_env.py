@@ -214,6 +214,7 @@ class ORANSlicingEnv(gym.Env):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
         self._net: NetworkState | None = None
         self._invalid = False
+        self._last_obs: np.ndarray | None = None
         self._last_info: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------------------------------
@@ -288,6 +289,11 @@ class ORANSlicingEnv(gym.Env):
         return observation_layout(self.obs_mode, self.action_mode, cfg.num_rus, cfg.num_ues, cfg.num_prbs)
 
     @property
+    def last_observation(self) -> np.ndarray | None:
+        """The observation the last `reset` or `step` returned (None before any): what a policy was shown."""
+        return self._last_obs
+
+    @property
     def cursor(self) -> int:
         """Flat index b M + m of the PRB the next prb-mode action allocates."""
         return self._cursor
@@ -327,7 +333,8 @@ class ORANSlicingEnv(gym.Env):
         self._begin_tti()
         info = self._make_info(empty, tti=0, tti_complete=False)
         self._last_info = info
-        return self._observe(), info
+        self._last_obs = obs = self._observe()
+        return obs, info
 
     def step(self, action: Any):
         """Advance by one PRB (prb mode) or one TTI (full mode)."""
@@ -476,6 +483,7 @@ class ORANSlicingEnv(gym.Env):
             else:
                 obs = out[sl_obs].astype(np.float32)
         self._last_info = info
+        self._last_obs = obs
         return obs, float(reward), False, truncated, info
 
     def _check_full_action(self, action: Any) -> np.ndarray:
@@ -518,7 +526,8 @@ class ORANSlicingEnv(gym.Env):
         self._begin_tti()
         self._owner, self._power_w, self._assoc = keep
         self._last_info = info
-        return self._observe(), float(metrics.reward), False, truncated, info
+        self._last_obs = obs = self._observe()
+        return obs, float(metrics.reward), False, truncated, info
 
     def _make_info(self, metrics, tti: int, tti_complete: bool) -> dict[str, Any]:
         return {
