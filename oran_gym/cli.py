@@ -163,6 +163,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 BENCH_PARTS = [  # (part, title, module of oran_gym.benchmarks), in the order `oran-gym bench` runs them
     ("env", "environment speed", "bench_env"),
     ("vector", "vector env speed (native, Sync, Async, NumPy, CartPole, mobile-env)", "bench_vector"),
+    ("sb3", "MaskablePPO training speed on NativeVecEnv, DummyVecEnv, SubprocVecEnv", "bench_sb3"),
     ("oracles", "oracles and heuristics", "bench_oracles"),
     ("agents", "SS-VAE and DQN against the oracle (Fig. 6a, 6b, Table VI)", "reproduce_agents"),
     ("forecasting", "forecasters on the real data (seeds 000 and 001)", "reproduce_forecasting"),
