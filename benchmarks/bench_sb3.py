@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 
 import oran_gym  # noqa: F401
 from oran_gym.benchmarks.bench_env import default_results_dir, machine_info

@@ -99,7 +99,6 @@ def test_oracle_benchmark_quick_writes_results(tmp_path):
 
 
 def test_cli_version_and_one_line_errors(tmp_path):
-    import oran_gym
 
     r = run_cli("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"oran-gym {oran_gym.__version__}"
