@@ -59,6 +59,28 @@ def test_render_check_and_frames():
     assert "RU 2: power" in table and "urllc" in table and table.count("\n") == 18 + 3 + 2
 
 
+def test_frames_show_the_completed_tti_and_its_kpis(capsys):
+    """After the last PRB of a TTI the frame shows that TTI's allocation (not the next TTI's empty grid)."""
+    from oran_gym.envs import rendering
+
+    env = gym.make("ORANSlicing-v0", config="tiny", render_mode="ansi")
+    u = env.unwrapped
+    env.reset(seed=0)
+    for _ in range(u.config.prbs_per_tti):
+        env.step(1)  # every PRB to UE 0 at the lowest level
+    alloc, info, tti, complete = rendering._shown(u)
+    assert complete and tti == 0 and (alloc.owner == 0).all() and u.cursor == 0
+    assert (u.allocation.owner == -1).all()  # the env itself has moved on to the next TTI
+    table = env.render()
+    assert "TTI 0 (completed)" in table and "reward" in table
+    env.step(1)  # the next TTI's first PRB: the frame follows the TTI being decided again
+    assert not rendering._shown(u)[3]
+    human = gym.make("ORANSlicing-v0", config="tiny", render_mode="human")
+    human.reset(seed=0)  # headless: the KPI table goes to stdout
+    assert "ORANSlicing-v0  TTI 0" in capsys.readouterr().out
+    assert human.render() is None
+
+
 def test_registration_forms():
     assert "ORANSlicing-v0" in gym.registry
     e1 = gym.make("ORANSlicing-v0", config="tiny")
@@ -295,7 +317,7 @@ def test_bad_full_actions_raise_clear_errors(action, match):
         ({"obs_mode": "dict"}, r"obs_mode must be one of"),
         ({"reward_mode": "sum"}, r"reward_mode must be one of"),
         ({"invalid_action": "clip"}, r"invalid_action must be one of"),
-        ({"render_mode": "human"}, r"render_mode must be None or one of"),
+        ({"render_mode": "rgb"}, r"render_mode must be None or one of"),
         ({"config": "papr"}, r"unknown scenario preset 'papr'.*did you mean 'paper'"),
         ({"num_prb": 5}, r"unknown ScenarioConfig field\(s\): 'num_prb' \(did you mean 'num_prbs'\?\)"),
         ({"num_prbs": 0}, r"ScenarioConfig.num_prbs must be a integer in 1..1000 \(got 0\)"),

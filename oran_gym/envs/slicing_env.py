@@ -142,7 +142,7 @@ class ORANSlicingEnv(gym.Env):
     | `obs_mode` | `"full"` | `"full"` or `"paper"` |
     | `reward_mode` | `"marginal"` | `"marginal"` or `"tti"` (prb mode) |
     | `invalid_action` | `"idle"` | masked prb-mode actions leave the PRB idle (`info["invalid_action"]`), or `"raise"` |
-    | `render_mode` | `None` | `"rgb_array"` (RUs, UEs and PRB grid) or `"ansi"` (KPI table) |
+    | `render_mode` | `None` | `"rgb_array"` (map, PRB grid, KPI panel), `"ansi"` (KPI table) or `"human"` (drawn at every completed TTI) |
     | `**overrides` | | any `ScenarioConfig` field, e.g. `num_prbs=10`, `ru_max_power_dbm=43.0` |
 
     Every scenario field with its unit and default is listed in the README and by `oran-gym info`.
@@ -154,7 +154,7 @@ class ORANSlicingEnv(gym.Env):
       `info["action_mask"]` is int8 (was bool). Dynamics and rewards are unchanged.
     """
 
-    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
 
     def __init__(
         self,
@@ -214,6 +214,7 @@ class ORANSlicingEnv(gym.Env):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
         self._net: NetworkState | None = None
         self._invalid = False
+        self._human_window: Any = None
         self._last_obs: np.ndarray | None = None
         self._last_info: dict[str, Any] | None = None
 
@@ -334,6 +335,8 @@ class ORANSlicingEnv(gym.Env):
         info = self._make_info(empty, tti=0, tti_complete=False)
         self._last_info = info
         self._last_obs = obs = self._observe()
+        if self.render_mode == "human":
+            self.render()
         return obs, info
 
     def step(self, action: Any):
@@ -484,6 +487,8 @@ class ORANSlicingEnv(gym.Env):
                 obs = out[sl_obs].astype(np.float32)
         self._last_info = info
         self._last_obs = obs
+        if self.render_mode == "human" and last:
+            self.render()
         return obs, float(reward), False, truncated, info
 
     def _check_full_action(self, action: Any) -> np.ndarray:
@@ -527,6 +532,8 @@ class ORANSlicingEnv(gym.Env):
         self._owner, self._power_w, self._assoc = keep
         self._last_info = info
         self._last_obs = obs = self._observe()
+        if self.render_mode == "human":
+            self.render()
         return obs, float(metrics.reward), False, truncated, info
 
     def _make_info(self, metrics, tti: int, tti_complete: bool) -> dict[str, Any]:
@@ -556,8 +563,16 @@ class ORANSlicingEnv(gym.Env):
 
         if self.render_mode == "ansi":
             return rendering.render_ansi(self)
+        if self.render_mode == "human":
+            rendering.render_human(self)
+            return None
         return rendering.render_rgb(self)
 
     def close(self) -> None:
-        """Nothing to release (rendering closes its figures)."""
+        """Close the human-mode window, if one was opened."""
+        if getattr(self, "_human_window", None) is not None:
+            import matplotlib.pyplot as plt
+
+            plt.close(self._human_window[0])
+            self._human_window = None
 
