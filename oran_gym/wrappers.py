@@ -29,7 +29,7 @@ from gymnasium import spaces
 
 from oran_gym.sim import kernels
 
-__all__ = ["ForecastObservation", "SLICE_APPLICATION"]
+__all__ = ["ActionMaskObservation", "ForecastObservation", "SLICE_APPLICATION"]
 
 SLICE_APPLICATION = ("Streaming", "Emergency_Service")
 """Kaggle Application_Type standing in for eMBB (0) and URLLC (1) UEs."""
@@ -108,3 +108,28 @@ class ForecastObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArg
             share = self.qos_regressor.predict_share_pct(apps, signal, latency, load / 1e3, rate / 1e3)
             out.append(np.clip(np.asarray(share, dtype=np.float64) / 100.0, 0.0, 1.0))
         return np.concatenate(out).astype(np.float32)
+
+
+class ActionMaskObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
+    """The observation as `{"action_mask": mask, "observations": obs}`, RLlib's action-masking layout.
+
+    RLlib's `ActionMaskingTorchRLModule` (its action-masking example) reads the mask of valid
+    actions from the observation; this wrapper puts `env.unwrapped.action_masks()` there (float32
+    0/1, `Box(0, 1, (n,))`) beside the env's own observation. In the full mode the mask is the
+    flat concatenation of every PRB's action mask (all ones: every full action is accepted).
+    """
+
+    def __init__(self, env: gym.Env) -> None:
+        """Wrap an ORANSlicing-v0 env."""
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.ObservationWrapper.__init__(self, env)
+        space = env.action_space
+        n = int(space.n) if isinstance(space, gym.spaces.Discrete) else int(np.sum(space.nvec))
+        self.observation_space = gym.spaces.Dict({
+            "action_mask": gym.spaces.Box(0.0, 1.0, shape=(n,), dtype=np.float32),
+            "observations": env.observation_space,
+        })
+
+    def observation(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+        """Add the mask of the next step."""
+        return {"action_mask": self.env.unwrapped.action_masks().astype(np.float32), "observations": observation}

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -178,3 +179,53 @@ def test_bench_smoke_regenerates_every_result_and_the_report(tmp_path):
     report = render_report(tmp_path)
     assert "**Fig. 6c-6f at paper scale** (" in report and "1 points of the full grid's 34 (6c)" in report
     assert "| `fig6_paper_scale/fig6.json` |" in report
+
+
+def test_action_mask_observation_wrapper_passes_the_checker():
+    from gymnasium.utils.env_checker import check_env
+
+    from oran_gym.rllib import make_rllib_env
+
+    import warnings
+
+    env = make_rllib_env({"config": "tiny", "action_mode": "prb", "action_mask": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", message=".*is different from the unwrapped version")  # a wrapper, by design
+        check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert set(obs) == {"action_mask", "observations"} and obs["action_mask"].dtype == np.float32
+    np.testing.assert_array_equal(obs["action_mask"], env.unwrapped.action_masks().astype(np.float32))
+
+
+@pytest.mark.slow
+def test_rllib_masked_ppo_trains_in_prb_mode():
+    ray = _require_ray()
+    from oran_gym.rllib import masked_ppo_config, register_rllib_env
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        register_rllib_env()
+        config = (
+            masked_ppo_config({"config": "paper", "episode_length_tti": 1})
+            .env_runners(num_env_runners=1, rollout_fragment_length=50)
+            .training(train_batch_size_per_learner=100, minibatch_size=50, num_epochs=1)
+            .debugging(seed=0)
+        )
+        algo = config.build_algo()
+        try:
+            results = [algo.train() for _ in range(2)]
+            module = algo.get_module()
+            env = config.env_config and __import__("oran_gym.rllib", fromlist=["x"]).make_rllib_env(config.env_config)
+            obs, _ = env.reset(seed=0)
+            import torch
+
+            batch = {"obs": {k: torch.as_tensor(v[None]) for k, v in obs.items()}}
+            logits = module.forward_inference(batch)["action_dist_inputs"][0].detach().numpy()
+            masked = obs["action_mask"] == 0
+            assert masked.any() is not None and (logits[masked] < -1e30).all()  # masked actions get -inf-like logits
+        finally:
+            algo.stop()
+        assert results[-1]["training_iteration"] == 2 and results[-1]["num_env_steps_sampled_lifetime"] >= 200
+    finally:
+        ray.shutdown()
