@@ -39,8 +39,8 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     Args:
         num_envs: number of sub-environments (>= 1).
-        config, action_mode, obs_mode, reward_mode, invalid_action, **overrides: as for
-            `ORANSlicingEnv` (the same for every sub-env).
+        config: as for `ORANSlicingEnv` (the same for every sub-env), and so are `action_mode`,
+            `obs_mode`, `reward_mode`, `invalid_action` and the scenario `**overrides`.
         max_episode_steps: accepted for `gym.make_vec` compatibility; must be None (the env
             truncates itself after `episode_length_tti` TTIs).
         backend: `"numba"` (default: the kernels of `oran_gym.sim.batched`), or a module with the
