@@ -168,6 +168,7 @@ BENCH_PARTS = [  # (part, title, module of oran_gym.benchmarks), in the order `o
     ("agents", "SS-VAE and DQN against the oracle (Fig. 6a, 6b, Table VI)", "reproduce_agents"),
     ("forecasting", "forecasters on the real data (seeds 000 and 001)", "reproduce_forecasting"),
     ("figures", "Fig. 6c-6f", "reproduce_fig6"),
+    ("maskable_ppo", "MaskablePPO (Optuna-tuned) beside DQN, SS-VAE, heuristics and the optimum", "reproduce_maskable_ppo"),
 ]
 
 
