@@ -38,6 +38,24 @@ def default_results_dir() -> Path:
     return Path.cwd() / "oran-gym-results"
 
 
+def script_main(module: str, doc: str | None, run: Any, summary_lines: Any) -> None:
+    """The command line of a benchmark module: `--quick`, `--smoke`, `--out-dir`; prints its summary.
+
+    The result records the command as typed (`python -m oran_gym.benchmarks.MODULE ...`).
+    """
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true")
+    size.add_argument("--smoke", action="store_true")
+    ap.add_argument("--out-dir", type=Path, default=None)
+    args = ap.parse_args()
+    command = " ".join(["python -m", f"oran_gym.benchmarks.{module}", *sys.argv[1:]])
+    print("\n".join(summary_lines(run(quick=args.quick, smoke=args.smoke, out_dir=args.out_dir, command=command))))
+
+
 def machine_info() -> dict[str, Any]:
     """Machine and library versions recorded with every result."""
     import os

@@ -14,7 +14,6 @@ machine's memory, and the record says so where it does not.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -24,7 +23,7 @@ from typing import Any
 import gymnasium as gym
 
 import oran_gym  # noqa: F401
-from oran_gym.benchmarks.bench_env import default_results_dir, machine_info
+from oran_gym.benchmarks.bench_env import default_results_dir, machine_info, script_main
 
 SIZES = (8, 64, 256)
 
@@ -127,16 +126,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 
 def main() -> None:
     """Command-line entry."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    size = ap.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true")
-    size.add_argument("--smoke", action="store_true")
-    ap.add_argument("--out-dir", type=Path, default=None)
-    args = ap.parse_args()
-    import sys
-
-    command = "python -m oran_gym.benchmarks.bench_sb3 " + " ".join(sys.argv[1:])
-    print("\n".join(summary_lines(run(quick=args.quick, smoke=args.smoke, out_dir=args.out_dir, command=command.strip()))))
+    script_main("bench_sb3", __doc__, run, summary_lines)
 
 
 if __name__ == "__main__":

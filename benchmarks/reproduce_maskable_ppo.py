@@ -16,9 +16,7 @@ Run: `python -m oran_gym.benchmarks.reproduce_maskable_ppo [--quick|--smoke] [--
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 import oran_gym  # noqa: F401
-from oran_gym.benchmarks.bench_env import COMMITTED_RESULTS, default_results_dir, machine_info
+from oran_gym.benchmarks.bench_env import COMMITTED_RESULTS, default_results_dir, machine_info, script_main
 from oran_gym.evaluation import ci95_half_width, evaluate_policy
 
 
@@ -127,14 +125,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 
 def main() -> None:
     """Command-line entry."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    size = ap.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true")
-    size.add_argument("--smoke", action="store_true")
-    ap.add_argument("--out-dir", type=Path, default=None)
-    args = ap.parse_args()
-    command = ("python -m oran_gym.benchmarks.reproduce_maskable_ppo " + " ".join(sys.argv[1:])).strip()
-    print("\n".join(summary_lines(run(quick=args.quick, smoke=args.smoke, out_dir=args.out_dir, command=command))))
+    script_main("reproduce_maskable_ppo", __doc__, run, summary_lines)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,15 @@ def test_local_sweep_resumes_from_disk(tmp_path):
     assert sorted(rerun) == sorted([files[0].name, files[5].name])
 
 
+def _small_ppo(config):
+    """A PPO configuration small enough for CI: one env runner, 100-step batches, one epoch, seeded."""
+    return (
+        config.env_runners(num_env_runners=1, rollout_fragment_length=50)
+        .training(train_batch_size_per_learner=100, minibatch_size=50, num_epochs=1)
+        .debugging(seed=0)
+    )
+
+
 def _require_ray():
     if os.environ.get("ORAN_GYM_REQUIRE_RAY"):
         import ray  # CI installs the ray extra: a missing Ray must fail there, not skip
@@ -107,13 +116,7 @@ def test_ray_sweep_equals_local_and_rllib_trains(tmp_path):
         from oran_gym.rllib import register_rllib_env
 
         assert register_rllib_env() == "ORANSlicing-v0"
-        config = (
-            PPOConfig()
-            .environment("ORANSlicing-v0", env_config={"config": "tiny", "episode_length_tti": 5})
-            .env_runners(num_env_runners=1, rollout_fragment_length=50)
-            .training(train_batch_size_per_learner=100, minibatch_size=50, num_epochs=1)
-            .debugging(seed=0)
-        )
+        config = _small_ppo(PPOConfig().environment("ORANSlicing-v0", env_config={"config": "tiny", "episode_length_tti": 5}))
         algo = config.build_algo()
         try:
             results = [algo.train() for _ in range(2)]
@@ -206,12 +209,7 @@ def test_rllib_masked_ppo_trains_in_prb_mode():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         register_rllib_env()
-        config = (
-            masked_ppo_config({"config": "paper", "episode_length_tti": 1})
-            .env_runners(num_env_runners=1, rollout_fragment_length=50)
-            .training(train_batch_size_per_learner=100, minibatch_size=50, num_epochs=1)
-            .debugging(seed=0)
-        )
+        config = _small_ppo(masked_ppo_config({"config": "paper", "episode_length_tti": 1}))
         algo = config.build_algo()
         try:
             results = [algo.train() for _ in range(2)]
