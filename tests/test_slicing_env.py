@@ -488,3 +488,22 @@ def test_random_actions_run_on_the_paper_preset_vector_env():
         *_, info = envs.step(envs.action_space.sample())
         seen += int(info["invalid_action"].sum())
     assert seen > 0 and info["action_mask"].dtype == np.int8
+
+
+def test_seeds_of_any_integer_type_and_a_warning_after_truncation():
+    env = gym.make("ORANSlicing-v0", config="tiny", action_mode="full", episode_length_tti=1)
+    o1, _ = env.reset(seed=np.int64(5))
+    o2, _ = env.reset(seed=5)
+    np.testing.assert_array_equal(o1, o2)
+    for bad in (True, 1.5, "5"):
+        with pytest.raises(ValueError, match="seed must be None or a non-negative integer"):
+            env.reset(seed=bad)
+    env.reset(seed=0)
+    *_, truncated, _ = env.step(env.action_space.sample())
+    assert truncated
+    with pytest.warns(UserWarning, match="after the episode ended"):
+        env.step(env.action_space.sample())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per episode, and none after a reset
+        env.step(env.action_space.sample())
+        env.reset(seed=1)

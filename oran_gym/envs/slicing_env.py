@@ -214,6 +214,7 @@ class ORANSlicingEnv(gym.Env):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
         self._net: NetworkState | None = None
         self._invalid = False
+        self._ended = self._warned_ended = False
         self._human_window: Any = None
         self._last_obs: np.ndarray | None = None
         self._last_info: dict[str, Any] | None = None
@@ -315,8 +316,14 @@ class ORANSlicingEnv(gym.Env):
     # Gymnasium API
     # ------------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Draw a new scenario; `options` takes no keys in v0 (unknown keys are errors)."""
-        super().reset(seed=seed)
+        """Draw a new scenario; `options` takes no keys in v0 (unknown keys are errors).
+
+        `seed` is None or an integer of any type (Python or NumPy), as the vector env accepts.
+        """
+        if isinstance(seed, (bool, np.bool_)) or (seed is not None and not isinstance(seed, (int, np.integer))):
+            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r} of type {type(seed).__name__}")
+        super().reset(seed=None if seed is None else int(seed))
+        self._ended = False
         if options:
             raise ValueError(f"reset(options=...) takes no keys in ORANSlicing-v0, got {sorted(options)}")
         self._net = NetworkState.initial(self.config, self.np_random)
@@ -340,11 +347,20 @@ class ORANSlicingEnv(gym.Env):
         return obs, info
 
     def step(self, action: Any):
-        """Advance by one PRB (prb mode) or one TTI (full mode)."""
+        """Advance by one PRB (prb mode) or one TTI (full mode).
+
+        Stepping on after the episode was truncated warns (once per episode), as Gymnasium's
+        checkers do for a finished episode: the results then belong to no episode.
+        """
         self._require_reset()
-        if self.action_mode == "prb":
-            return self._step_prb(action)
-        return self._step_full(action)
+        if self._ended:
+            if not self._warned_ended:
+                gym.logger.warn("step() called after the episode ended (truncated=True); call reset() to start a new one")
+                self._warned_ended = True
+        out = self._step_prb(action) if self.action_mode == "prb" else self._step_full(action)
+        if out[3] and not self._ended:
+            self._ended, self._warned_ended = True, False
+        return out
 
     # ------------------------------------------------------------------------------------------
     def _begin_tti(self) -> None:
