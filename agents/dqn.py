@@ -214,6 +214,9 @@ def train_dqn(
         out.mkdir(parents=True, exist_ok=True)
         model.save(out / "model.zip")
         (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        from oran_gym.artefacts import write_manifest
+
+        write_manifest(out / "model.zip", "dqn", {"config": conf, "seed": seed}, extra_files=[out / "meta.json"])
     return model, meta
 
 
@@ -229,7 +232,13 @@ def load_dqn(path: str | Path, env: gym.Env | None = None) -> tuple[EpsilonDecay
                                 "or a model .zip file")
     if not model_path.is_file():
         raise FileNotFoundError(f"no DQN model at {model_path}" + (f" (the folder {folder} has no model.zip)" if path.is_dir() else ""))
-    model = EpsilonDecayDQN.load(model_path, env=env)
+    from oran_gym.artefacts import ArtefactError, verify
+
+    verify(model_path, "dqn")  # model.zip and meta.json against their manifest
+    try:
+        model = EpsilonDecayDQN.load(model_path, env=env)
+    except Exception as exc:
+        raise ArtefactError(f"{model_path}: cannot be read as a DQN ({type(exc).__name__}: {exc})") from None
     meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
     return model, meta
 

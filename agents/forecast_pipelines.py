@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError('oran_gym.agents.forecast_pipelines needs torch: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
 
 from oran_gym.agents.forecast_models import BiLSTMForecaster, CNNBiLSTMRegressor
-from oran_gym.agents.forecast_training import chronological_split, fit_torch_regressor, make_windows, predict
+from oran_gym.agents.forecast_training import chronological_split, fit_torch_regressor, load_verified, make_windows, predict
 from oran_gym.baselines.forecasting import (
     allocation_metrics,
     allocation_summary,
@@ -24,6 +24,8 @@ from oran_gym.baselines.forecasting import (
     static_provisioning,
     table1_regressors,
 )
+
+from oran_gym.artefacts import write_manifest
 
 KPI_FEATURES = ["internet", "sessions", "vpn", "downstream"]
 
@@ -68,12 +70,13 @@ class KPIForecasterBundle:
         torch.save({"state_dict": self.model.state_dict(), "lo": self.lo, "hi": self.hi, "features": self.features,
                     "window": self.window, "units": units,
                     "versions": {"oran_gym": oran_gym.__version__, "torch": torch.__version__}}, path)
+        write_manifest(path, "kpi_forecaster", {"features": list(self.features), "window": self.window, "units": list(units)})
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> KPIForecasterBundle:
-        """Inverse of `save`."""
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        """Inverse of `save`; the file is checked against its manifest first (`oran_gym.artefacts.verify`)."""
+        blob = load_verified(path, "kpi_forecaster", ("state_dict", "features", "units", "lo", "hi", "window"))
         model = BiLSTMForecaster(len(blob["features"]), units=tuple(blob["units"]))
         model.load_state_dict(blob["state_dict"])
         model.eval()
@@ -285,12 +288,13 @@ class QoSRegressorBundle:
         torch.save({"state_dict": self.model.state_dict(), "x_min": self.x_min, "x_max": self.x_max, "y_min": self.y_min,
                     "y_max": self.y_max, "categories": self.categories, "model_kwargs": self.model_kwargs, "features": QOS_FEATURES,
                     "versions": {"oran_gym": oran_gym.__version__, "torch": torch.__version__}}, path)
+        write_manifest(path, "qos_regressor", {"features": QOS_FEATURES, "model_kwargs": self.model_kwargs})
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> QoSRegressorBundle:
-        """Inverse of `save`."""
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        """Inverse of `save`; the file is checked against its manifest first (`oran_gym.artefacts.verify`)."""
+        blob = load_verified(path, "qos_regressor", ("state_dict", "features", "model_kwargs", "x_min", "x_max", "categories"))
         net = CNNBiLSTMRegressor(len(blob["features"]), **blob["model_kwargs"])
         net.load_state_dict(blob["state_dict"])
         net.eval()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,3 +124,21 @@ def chronological_split(n: int, test_fraction: float = 0.2, val_fraction: float 
     n_trainval = n - n_test
     n_val = int(round(n_trainval * val_fraction))
     return slice(0, n_trainval - n_val), slice(n_trainval - n_val, n_trainval), slice(n_trainval, n)
+
+
+def load_verified(path: str | Path, kind: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """`torch.load` of a file saved with a manifest: verified first, then checked for the keys it must hold.
+
+    Every failure is one `oran_gym.artefacts.ArtefactError` naming the file and the problem.
+    """
+    from oran_gym.artefacts import ArtefactError, verify
+
+    verify(path, kind)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # the digest matched, so this is a file the manifest was written for, yet unreadable
+        raise ArtefactError(f"{path}: cannot be read as a {kind} ({type(exc).__name__}: {exc})") from None
+    missing = [k for k in keys if not isinstance(blob, dict) or k not in blob]
+    if missing:
+        raise ArtefactError(f"{path}: not a {kind} file (missing {', '.join(missing)})")
+    return blob

@@ -51,6 +51,7 @@ from oran_gym.baselines.common import AllocationPolicy, ru_power_limit_w
 
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
 from oran_gym.allocation import scenario_arrays
+from oran_gym.artefacts import write_manifest
 from oran_gym.sim import kernels
 
 __all__ = [
@@ -492,12 +493,19 @@ def save_ssvae(path: str | Path, model: SemiSupervisedVAE, cfg: ScenarioConfig, 
         },
         path,
     )
+    write_manifest(path, "ssvae", {"scenario": cfg.to_dict(), "config": config.to_dict()})
     return path
 
 
 def load_ssvae(path: str | Path) -> tuple[SemiSupervisedVAE, ScenarioConfig, dict[str, Any]]:
-    """Load a model saved by `save_ssvae`: `(model in eval mode, its scenario, the saved metadata)`."""
-    blob = torch.load(path, map_location="cpu", weights_only=False)
+    """Load a model saved by `save_ssvae`: `(model in eval mode, its scenario, the saved metadata)`.
+
+    The file is checked against its manifest first: a missing, truncated, changed or wrong-kind file
+    gets one `oran_gym.artefacts.ArtefactError` naming it.
+    """
+    from oran_gym.agents.forecast_training import load_verified
+
+    blob = load_verified(path, "ssvae", ("state_dict", "in_dim", "scenario", "config"))
     cfg = ScenarioConfig.from_mapping(blob["scenario"])
     c = dict(blob["config"])
     c["hidden_sizes"], c["betas"] = tuple(c["hidden_sizes"]), tuple(c["betas"])
