@@ -11,13 +11,19 @@ writes one `.npz` holding
 * `config_json`, `oracle`, `seed`: how it was made.
 
 Work is split into shards solved in parallel processes with a progress bar; finished shards are
-kept beside the output (`<out>.shards/`), so an interrupted run resumes where it stopped.
+kept beside the output (`<out>.shards/`), so an interrupted run resumes where it stopped. A shard is
+written under a temporary name unique to its process and renamed when complete; the merge reads
+only complete shards. A lock file refuses a second run on the same output while the first lives,
+the worker processes die with their parent (Linux), and the default leaves one core free. The
+merged `.npz` gets a SHA-256 manifest (`oran_gym.artefacts`) that `load_dataset` verifies.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,68 @@ from oran_gym.sim.dynamics import NetworkState, ue_slices
 __all__ = ["generate_dataset", "load_dataset", "sample_instance", "sample_drop"]
 
 ORACLE_NAMES = ("milp", "esa", "local_search")
+SHARD_NAME = re.compile(r"^shard_\d{8}_\d{8}\.npz$")
+
+
+def die_with_parent() -> None:
+    """Process-pool initializer: the worker gets SIGTERM when its parent dies (Linux prctl), so a killed
+    run leaves no orphan solving on; elsewhere a no-op."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:  # pragma: no cover - a libc without prctl
+            pass
+
+
+def default_workers(jobs: int) -> int:
+    """Processes for `jobs` tasks: every core but one (at least one), no more than the tasks."""
+    return max(1, min(jobs, (os.cpu_count() or 1) - 1))
+
+
+class OutputLock:
+    """`<folder>/.lock` holding the writer's PID: a second writer is refused while the first lives."""
+
+    def __init__(self, folder: Path) -> None:
+        """Lock `folder` (created if needed)."""
+        self.path = Path(folder) / ".lock"
+
+    def __enter__(self) -> OutputLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    pid = int(self.path.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid):
+                    raise RuntimeError(f"{self.path.parent} is being written by another run (PID {pid}); "
+                                       "wait for it, or choose another output") from None
+                self.path.unlink(missing_ok=True)  # a stale lock of a run that died: take it over
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            return self
+        raise RuntimeError(f"could not lock {self.path.parent}")
+
+    def __exit__(self, *exc: Any) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def sample_drop(cfg: ScenarioConfig, seed: int, index: int) -> NetworkState:
@@ -81,9 +149,12 @@ def _solve_shard(job: dict[str, Any]) -> str:
         out["owner"][k], out["power_w"][k], out["assoc"][k] = sol.allocation.owner, sol.allocation.power_w, sol.allocation.assoc
         out["value"][k], out["upper_bound"][k] = sol.value, sol.upper_bound
         out["proven_optimal"][k], out["solve_time_s"][k] = sol.proven_optimal, sol.solve_time_s
-    tmp = Path(job["path"] + ".tmp.npz")
-    np.savez_compressed(tmp, **out)
-    os.replace(tmp, job["path"])  # atomic: a shard on disk is always complete
+    final = Path(job["path"])
+    # unique per process and never matching a shard's name: the merge and other writers ignore it
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    with open(tmp, "wb") as f:  # a file object: numpy appends no ".npz" to the name
+        np.savez_compressed(f, **out)
+    os.replace(tmp, final)  # atomic: a shard on disk is always complete
     return job["path"]
 
 
@@ -100,8 +171,6 @@ def generate_dataset(
     progress: bool = True,
 ) -> Path:
     """Label `n` TTIs with `oracle` and write them to `out_path` (.npz); resumes from finished shards."""
-    from tqdm import tqdm
-
     cfg = ScenarioConfig.coerce(cfg)
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n!r}")
@@ -116,6 +185,15 @@ def generate_dataset(
         out_path = out_path.with_name(out_path.name + ".npz")
     shard_dir = out_path.with_name(out_path.name + ".shards")
     shard_dir.mkdir(parents=True, exist_ok=True)
+    with OutputLock(shard_dir):
+        return _generate(cfg, n, out_path, shard_dir, seed, oracle, workers, shard_size, time_limit_s, progress)
+
+
+def _generate(cfg: ScenarioConfig, n: int, out_path: Path, shard_dir: Path, seed: int, oracle: str, workers: int | None,
+              shard_size: int, time_limit_s: float | None, progress: bool) -> Path:
+    """`generate_dataset` under its output lock."""
+    from tqdm import tqdm
+
     meta = {"config": cfg.to_dict(), "seed": seed, "oracle": oracle, "shard_size": shard_size}
     meta_file = shard_dir / "meta.json"
     if meta_file.exists() and json.loads(meta_file.read_text()) != meta:
@@ -130,18 +208,18 @@ def generate_dataset(
         path = str(shard_dir / f"shard_{start:08d}_{stop:08d}.npz")
         if not os.path.exists(path):
             jobs.append({**meta, "start": start, "stop": stop, "path": path, "time_limit_s": time_limit_s})
-    workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    workers = workers or default_workers(len(jobs))
     bar = tqdm(total=n, initial=n - sum(j["stop"] - j["start"] for j in jobs), desc=f"labelling with {oracle}", disable=not progress)
     if workers == 1:
         for job in jobs:
             _solve_shard(job)
             bar.update(job["stop"] - job["start"])
     elif jobs:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
             for job, _ in zip(jobs, pool.map(_solve_shard, jobs)):
                 bar.update(job["stop"] - job["start"])
     bar.close()
-    shards = sorted(shard_dir.glob("shard_*.npz"))
+    shards = sorted(p for p in shard_dir.iterdir() if SHARD_NAME.match(p.name))  # complete shards only
     parts = [dict(np.load(p)) for p in shards]
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     # a run resumed with a larger n may overlap an earlier partial shard: samples depend only on
@@ -154,11 +232,17 @@ def generate_dataset(
     np.savez_compressed(
         out_path, **merged, ue_slice=ue_slices(cfg), config_json=json.dumps(cfg.to_dict()), oracle=oracle, seed=seed
     )
+    from oran_gym.artefacts import write_manifest
+
+    write_manifest(out_path, "dataset", {**meta, "samples": n})
     return out_path
 
 
 def load_dataset(path: str | Path) -> dict[str, Any]:
-    """Read a dataset written by `generate_dataset`; `config` is the `ScenarioConfig`."""
+    """Read a dataset written by `generate_dataset` (verified against its manifest); `config` is the `ScenarioConfig`."""
+    from oran_gym.artefacts import verify
+
+    verify(path, "dataset")
     with np.load(path) as data:
         out = {k: data[k] for k in data.files}
     out["config"] = ScenarioConfig.from_mapping(json.loads(str(out.pop("config_json"))))

@@ -195,7 +195,9 @@ def _local_map(fn: Callable, tasks: list[dict[str, Any]], out_dir: str, workers:
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    from oran_gym.baselines.dataset import die_with_parent
+
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:  # workers die with the sweep
         futures = [pool.submit(fn, t, out_dir) for t in tasks]
         for f in as_completed(futures):
             yield f.result()
@@ -236,7 +238,7 @@ def run_sweep(grid: dict[str, Any] | str | Path, backend: str = "local", workers
     todo = [t for t in tasks if not (done_dir / f"{t['id']}.json").exists()]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"sweep {grid['name']} ({backend})", disable=not progress)
     if todo:
-        workers = workers or os.cpu_count() or 1
+        workers = workers or max(1, (os.cpu_count() or 1) - 1)  # one core left free
         rows = _local_map(run_task, todo, str(out), workers) if backend == "local" else _ray_map(run_task, todo, str(out), address)
         for row in rows:
             tmp = done_dir / f"{row['id']}.json.tmp"

@@ -277,3 +277,69 @@ def test_a_baseline_never_acts_on_another_envs_state():
     assert env_a.action_space.contains(action)
     with pytest.raises(TypeError, match="need sub-envs in this process"):
         make_policy("slice_aware", type("RemoteVec", (), {"num_envs": 2})())
+
+
+def test_dataset_runner_hygiene(tmp_path):
+    """Leftover temp files are ignored, a second writer is refused, the output carries a manifest."""
+    from oran_gym.artefacts import ArtefactError, manifest_path
+    from oran_gym.baselines.dataset import OutputLock, default_workers
+
+    out = tmp_path / "d.npz"
+    shards = tmp_path / "d.npz.shards"
+    shards.mkdir()
+    (shards / "shard_00000000_00000002.npz.tmp.npz").write_bytes(b"half a zip")  # the old temp name's leftover
+    (shards / ".shard_00000000_00000002.npz.123.abcd.partial").write_bytes(b"junk")
+    generate_dataset("tiny", 4, out, seed=0, oracle="esa", workers=1, shard_size=2, progress=False)
+    d = load_dataset(out)
+    assert d["value"].shape == (4,) and manifest_path(out).exists()
+    with OutputLock(shards):
+        with pytest.raises(RuntimeError, match=r"being written by another run \(PID \d+\)"):
+            generate_dataset("tiny", 4, out, seed=0, oracle="esa", workers=1, shard_size=2, progress=False)
+    (shards / ".lock").write_text("999999999")  # a stale lock of a dead run is taken over
+    generate_dataset("tiny", 4, out, seed=0, oracle="esa", workers=1, shard_size=2, progress=False)
+    assert not (shards / ".lock").exists()
+    out.write_bytes(out.read_bytes()[:-10])  # truncated after saving
+    with pytest.raises(ArtefactError, match="truncated or replaced"):
+        load_dataset(out)
+    assert 1 <= default_workers(100) <= max(1, (__import__("os").cpu_count() or 1) - 1)
+
+
+@pytest.mark.slow
+def test_killing_a_multi_worker_dataset_run_leaves_no_orphans(tmp_path):
+    """Fault injection: SIGKILL the parent of `oran-gym dataset --workers 2`; its workers must exit too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "oran_gym.cli", "dataset", "--preset", "paper", "--samples", "400",
+                             "--workers", "2", "--out", str(tmp_path / "big.npz")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children(pid):
+        out = []
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    stat = open(f"/proc/{d}/stat").read()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d))
+        return out
+
+    deadline = time.time() + 120
+    workers = []
+    while time.time() < deadline and len(workers) < 2:
+        time.sleep(0.5)
+        workers = [c for c in children(proc.pid)]
+    assert len(workers) >= 2, "the pool did not start"
+    time.sleep(2.0)  # the workers are solving
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(os.path.exists(f"/proc/{w}") and "Z" not in open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0] for w in workers):
+        time.sleep(0.2)
+    alive = [w for w in workers if os.path.exists(f"/proc/{w}") and "Z" not in open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0]]
+    assert not alive, f"orphaned workers still running: {alive}"
