@@ -23,7 +23,6 @@ from numba import njit, prange
 
 from oran_gym.sim.kernels import (
     LN10_OVER_10,
-    POWER_RTOL,
     build_full_observation,
     capped_rate_bps,
     compute_sinr_db,
@@ -31,6 +30,8 @@ from oran_gym.sim.kernels import (
     delay_violated,
     evaluate_kernel,
     fill_channel_gain,
+    fill_prb_action_mask,
+    fill_prb_fields,
     fronthaul_load,
     prb_sinr_lin,
     project_power,
@@ -47,10 +48,6 @@ from oran_gym.sim.kernels import (
 )
 from oran_gym.sim.obs_layout import (
     PRB_FIELDS,
-    PRB_FRONTHAUL_HEADROOM,
-    PRB_INDEX,
-    PRB_POWER_HEADROOM,
-    PRB_RU,
     UE_ASSOC,
     UE_FIELDS,
     UE_OFFERED,
@@ -58,7 +55,7 @@ from oran_gym.sim.obs_layout import (
     UE_RATE,
     UE_SLICE,
 )
-from oran_gym.sim.params import fronthaul_capacity, noise_w, ru_power_limit_w, theta_bias
+from oran_gym.sim.params import noise_w, theta_bias
 
 __all__ = [
     "advance_dynamics",
@@ -89,16 +86,8 @@ def _write_prb_part(st, e, cursor, num_rus, num_ues, num_prbs):
     if st.paper_obs:
         obs_out[e, num_ues] = cursor / (num_rus * num_prbs)
         return
-    params = st.params
     k = num_ues * (num_rus + UE_FIELDS)
-    b = min(cursor // num_prbs, num_rus - 1)
-    m = cursor % num_prbs
-    obs_out[e, k + PRB_INDEX] = m / num_prbs
-    obs_out[e, k + PRB_RU] = b / num_rus
-    limit = ru_power_limit_w(params)
-    obs_out[e, k + PRB_POWER_HEADROOM] = min(max((limit - st.ru_power[e, b]) / limit, 0.0), 1.0)
-    cap = fronthaul_capacity(params)
-    obs_out[e, k + PRB_FRONTHAUL_HEADROOM] = min(max((cap - st.fronthaul[e, b]) / cap, 0.0), 1.0)
+    b, m = fill_prb_fields(obs_out[e], k, cursor, st.ru_power[e], st.fronthaul[e], st.params, num_rus, num_prbs)
     row = b * num_prbs + m
     for u in range(num_ues):
         obs_out[e, k + PRB_FIELDS + u] = st.prb_gain_obs[e, row, u]
@@ -123,17 +112,8 @@ def _write_prb_obs(st, e, cursor, num_rus, num_ues, num_prbs):
 
 @njit(cache=True, inline="always")
 def _write_prb_mask(st, e, cursor, num_prbs):
-    """Action mask of sub-env `e` for the PRB at `cursor` (as `kernels.compute_prb_action_mask`)."""
-    ue_slice, levels_w, assoc, mask_out = st.ue_slice, st.levels_w, st.assoc, st.mask
-    num_ues = ue_slice.shape[0]
-    num_levels = levels_w.shape[1]
-    b = cursor // num_prbs
-    mask_out[e, 0] = True
-    headroom = ru_power_limit_w(st.params) * (1.0 + POWER_RTOL) - st.ru_power[e, b]
-    for u in range(num_ues):
-        ok = not (assoc[e, u] >= 0 and assoc[e, u] != b)
-        for lvl in range(num_levels):
-            mask_out[e, 1 + u * num_levels + lvl] = ok and levels_w[ue_slice[u], lvl] <= headroom
+    """Action mask of sub-env `e` for the PRB at `cursor` (`kernels.fill_prb_action_mask` on its row)."""
+    fill_prb_action_mask(st.mask[e], cursor, st.assoc[e], st.ru_power[e], st.ue_slice, st.levels_w, st.params, num_prbs)
 
 
 @njit(cache=True, parallel=True)

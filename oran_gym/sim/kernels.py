@@ -381,28 +381,35 @@ def evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params
     return sinr, prb_rate, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective
 
 
-@njit(cache=True)
-def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
-    """Valid actions of the prb mode for the PRB at `cursor` (flat index b M + m).
+@njit(cache=True, inline="always")
+def fill_prb_action_mask(mask, cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
+    """Write every entry of the prb-mode action mask `[U L + 1]` for the PRB at `cursor` into `mask`.
 
     Action 0 (idle) is always valid. `1 + u L + l` is valid when UE u is unassociated or already
     associated with this RU (17-21) and adding level l keeps the RU within min(P_b^max, fronthaul
-    limit) (11, 15). Levels never exceed P_s^max (13) by construction.
-
-    Returns:
-        bool mask `[U L + 1]`.
+    limit) (11, 15). Levels never exceed P_s^max (13) by construction. The single env and the
+    batched kernels both call this.
     """
     num_ues = ue_slice.shape[0]
     num_levels = levels_w.shape[1]
     b = cursor // num_prbs
-    mask = np.zeros(num_ues * num_levels + 1, dtype=np.bool_)
     mask[0] = True
     headroom = ru_power_limit_w(params) * (1.0 + POWER_RTOL) - ru_power_w[b]
     for u in range(num_ues):
-        if assoc[u] >= 0 and assoc[u] != b:
-            continue
+        ok = not (assoc[u] >= 0 and assoc[u] != b)
         for lvl in range(num_levels):
-            mask[1 + u * num_levels + lvl] = levels_w[ue_slice[u], lvl] <= headroom
+            mask[1 + u * num_levels + lvl] = ok and levels_w[ue_slice[u], lvl] <= headroom
+
+
+@njit(cache=True)
+def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
+    """Valid actions of the prb mode for the PRB at `cursor` (flat index b M + m): `fill_prb_action_mask`.
+
+    Returns:
+        bool mask `[U L + 1]`.
+    """
+    mask = np.empty(ue_slice.shape[0] * levels_w.shape[1] + 1, dtype=np.bool_)
+    fill_prb_action_mask(mask, cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs)
     return mask
 
 
@@ -462,6 +469,25 @@ def build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok
     return num_ues * stride
 
 
+@njit(cache=True, inline="always")
+def fill_prb_fields(obs, k, cursor, ru_power_w, fronthaul_bps_per_hz, params, num_rus, num_prbs):
+    """Write the prb part's `PRB_FIELDS` values at `obs[k:]` (PRB index, RU, power and fronthaul headroom).
+
+    Returns:
+        `(b, m)`, the RU and PRB described, whose UE gains follow. The single env and the batched
+        kernels both call this.
+    """
+    b = min(cursor // num_prbs, num_rus - 1)
+    m = cursor % num_prbs
+    obs[k + PRB_INDEX] = m / num_prbs
+    obs[k + PRB_RU] = b / num_rus
+    limit = ru_power_limit_w(params)
+    obs[k + PRB_POWER_HEADROOM] = min(max((limit - ru_power_w[b]) / limit, 0.0), 1.0)
+    cap = fronthaul_capacity(params)
+    obs[k + PRB_FRONTHAUL_HEADROOM] = min(max((cap - fronthaul_bps_per_hz[b]) / cap, 0.0), 1.0)
+    return b, m
+
+
 @njit(cache=True)
 def build_prb_observation(
     cursor, gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, ru_power_w,
@@ -476,14 +502,7 @@ def build_prb_observation(
     num_rus, num_ues, num_prbs = gain_norm.shape
     obs = np.empty(num_ues * (num_rus + UE_FIELDS) + PRB_FIELDS + num_ues)
     k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
-    b = min(cursor // num_prbs, num_rus - 1)
-    m = cursor % num_prbs
-    obs[k + PRB_INDEX] = m / num_prbs
-    obs[k + PRB_RU] = b / num_rus
-    limit = ru_power_limit_w(params)
-    obs[k + PRB_POWER_HEADROOM] = min(max((limit - ru_power_w[b]) / limit, 0.0), 1.0)
-    cap = fronthaul_capacity(params)
-    obs[k + PRB_FRONTHAUL_HEADROOM] = min(max((cap - fronthaul_bps_per_hz[b]) / cap, 0.0), 1.0)
+    b, m = fill_prb_fields(obs, k, cursor, ru_power_w, fronthaul_bps_per_hz, params, num_rus, num_prbs)
     for u in range(num_ues):
         obs[k + PRB_FIELDS + u] = gain_norm[b, u, m]
     return obs

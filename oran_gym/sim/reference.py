@@ -235,6 +235,21 @@ def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, param
     return np.concatenate([[True], (ue_ok[:, None] & level_ok).ravel()])
 
 
+def fill_prb_action_mask(mask, cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
+    """Twin of `kernels.fill_prb_action_mask`."""
+    mask[:] = compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs)
+
+
+def fill_prb_fields(obs, k, cursor, ru_power_w, fronthaul_bps_per_hz, params, num_rus, num_prbs):
+    """Twin of `kernels.fill_prb_fields`."""
+    kp = unpack_params(params)
+    b, m = min(cursor // num_prbs, num_rus - 1), cursor % num_prbs
+    limit, cap = kp.ru_power_limit_w, kp.fronthaul_capacity_bps_per_hz
+    obs[k : k + 4] = [m / num_prbs, b / num_rus, np.clip((limit - ru_power_w[b]) / limit, 0, 1),
+                      np.clip((cap - fronthaul_bps_per_hz[b]) / cap, 0, 1)]
+    return b, m
+
+
 def unit_gain_db(x):
     """NumPy twin of `kernels.unit_gain_db` (scalars or arrays)."""
     return np.clip((x - GAIN_DB_MIN) / (GAIN_DB_MAX - GAIN_DB_MIN), 0.0, 1.0)
