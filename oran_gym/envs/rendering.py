@@ -27,6 +27,13 @@ def _shown(env: ORANSlicingEnv):
     return env.allocation, env._last_info, env.tti - (1 if complete else 0), complete
 
 
+def _qos_met(env: ORANSlicingEnv, info) -> np.ndarray:
+    """Per UE, whether the shown allocation meets its rate (14) and delay (16) constraints, `[U]` bool."""
+    cfg = env.config
+    budget = np.where(env._net.ue_slice == 1, cfg.urllc_delay_budget_s, cfg.embb_delay_budget_s)
+    return (np.asarray(info["ue_rate_bps"]) >= env._net.offered_load_bps) & (np.asarray(info["delay_s"]) <= budget)
+
+
 def render_rgb(env: ORANSlicingEnv) -> np.ndarray:
     """The frame: RUs and UEs (left), the PRB grid (top right), the KPI panel (bottom right).
 
@@ -86,9 +93,7 @@ def render_rgb(env: ORANSlicingEnv) -> np.ndarray:
     U = cfg.num_ues
     rate = np.asarray(info["ue_rate_bps"]) / 1e6
     offered = net.offered_load_bps / 1e6
-    delay = np.asarray(info["delay_s"])
-    budget = np.where(net.ue_slice == 1, cfg.urllc_delay_budget_s, cfg.embb_delay_budget_s)
-    qos = (np.asarray(info["ue_rate_bps"]) >= net.offered_load_bps) & (delay <= budget)
+    qos = _qos_met(env, info)
     x = np.arange(U)
     ax_kpi.bar(x, rate, color=[SLICE_COLOURS[s] for s in net.ue_slice], alpha=0.8, label="rate")
     ax_kpi.scatter(x, offered, marker="_", s=220, c="k", linewidths=2, label="demand (offered load)", zorder=3)
@@ -155,11 +160,11 @@ def render_ansi(env: ORANSlicingEnv) -> str:
         f"reward {float(sum(info['reward_terms'].values())):.3f}  violations {info['violations']}",
         f"{'UE':>3} {'slice':>5} {'offered Mb/s':>12} {'rate Mb/s':>9} {'delay ms':>9} {'QoS':>4}",
     ]
+    qos = _qos_met(env, info)
     for u in range(env.config.num_ues):
         d = info["delay_s"][u]
         rate = info["ue_rate_bps"][u]
-        budget = env.config.urllc_delay_budget_s if net.ue_slice[u] else env.config.embb_delay_budget_s
-        ok = rate >= net.offered_load_bps[u] and d <= budget
+        ok = qos[u]
         lines.append(
             f"{u:>3} {SLICE_NAMES[net.ue_slice[u]]:>5} {net.offered_load_bps[u] / 1e6:>12.3f} "
             f"{rate / 1e6:>9.3f} {d * 1e3 if np.isfinite(d) else float('inf'):>9.3f} {'ok' if ok else '--':>4}"
