@@ -17,6 +17,7 @@ import contextlib
 import math
 import os
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 import numba
@@ -68,7 +69,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         invalid_action: str = "idle",
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
-        backend: str = "numba",
+        backend: str | ModuleType = "numba",
         num_threads: int | None = None,
         **overrides: Any,
     ) -> None:
@@ -403,16 +404,13 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._k.begin_tti(ids, self._st)
 
     # ------------------------------------------------------------------------------------------
+    # info key of each KPI -> the step-output field of oran_gym.sim.batch_state that holds it
+    _KPI_FIELDS = {"ue_rate_bps": "ue_rate_out", "sinr_db": "sinr_db_out", "ru_power_w": "ru_power_out",
+                   "fronthaul_bps_per_hz": "fronthaul_out", "delay_s": "delay_out"}
+
     def _kpi_arrays(self) -> dict[str, np.ndarray]:
-        n = self.num_envs
-        B, U, M, _ = self._dims
-        return {
-            "ue_rate_bps": np.zeros((n, U)),
-            "sinr_db": np.zeros((n, B, M)),
-            "ru_power_w": np.zeros((n, B)),
-            "fronthaul_bps_per_hz": np.zeros((n, B)),
-            "delay_s": np.zeros((n, U)),
-        }
+        """Zero KPI arrays, keyed as in `info` (shaped as their step-output fields)."""
+        return {k: np.zeros_like(getattr(self._a, f), dtype=np.float64) for k, f in self._KPI_FIELDS.items()}
 
     def _clear_step_outputs(self, ids: np.ndarray) -> None:
         """Rows of the step outputs (`*_out`) of sub-envs not in `ids` back to their initial values.
@@ -429,9 +427,7 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _step_kpis(self) -> dict[str, np.ndarray]:
         """Copies of the step's KPI outputs, keyed as in `info`."""
-        a = self._a
-        return {"ue_rate_bps": a.ue_rate_out.copy(), "sinr_db": a.sinr_db_out.copy(), "ru_power_w": a.ru_power_out.copy(),
-                "fronthaul_bps_per_hz": a.fronthaul_out.copy(), "delay_s": a.delay_out.copy()}
+        return {k: getattr(self._a, f).copy() for k, f in self._KPI_FIELDS.items()}
 
     def _step_prb(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
