@@ -250,7 +250,7 @@ class MILPOracle:
         c[iv_rate] = kp.theta_violation
         c[iv_delay] = kp.theta_violation
         ub = np.ones(n)
-        pmax = np.array([kp.prb_max_power_w[0], kp.prb_max_power_w[1]])
+        pmax = kp.prb_max_power_w  # [2], eMBB and URLLC
         ub[:nx] = (power <= pmax[ue_slice][None, :, None, None] * (1 + POWER_RTOL)).ravel().astype(float)
         rows, cols, vals, lo, hi = [], [], [], [], []
         r = 0

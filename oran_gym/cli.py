@@ -361,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="dataset.npz")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--oracle", default="milp", choices=["milp", "esa", "local_search"])
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: every core but one)")
     p.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per sample, seconds")
     p.set_defaults(func=cmd_dataset)
     p = sub.add_parser("forecast", help="run a forecasting pipeline on the real data (seed 000: qos, seed 001: kpi)")
@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("grid", help="grid file (YAML); see oran_gym/sweep.py or examples/sweep_tiny.yaml")
     p.add_argument("--backend", choices=["local", "ray"], default="local",
                    help="local: a process pool (default); ray: Ray tasks (pip install 'oran-gym[ray]')")
-    p.add_argument("--workers", type=int, default=None, help="local backend: processes (default: CPU count)")
+    p.add_argument("--workers", type=int, default=None, help="local backend: processes (default: every core but one)")
     p.add_argument("--address", default=None, help="ray backend: address of a running cluster (default: start a local one)")
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("bench", help="run the benchmarks (results in ./oran-gym-results/ or --out-dir)")

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -238,7 +237,10 @@ def run_sweep(grid: dict[str, Any] | str | Path, backend: str = "local", workers
     todo = [t for t in tasks if not (done_dir / f"{t['id']}.json").exists()]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"sweep {grid['name']} ({backend})", disable=not progress)
     if todo:
-        workers = workers or max(1, (os.cpu_count() or 1) - 1)  # one core left free
+        if not workers:
+            from oran_gym.baselines.dataset import default_workers
+
+            workers = default_workers(len(todo))  # one core left free
         rows = _local_map(run_task, todo, str(out), workers) if backend == "local" else _ray_map(run_task, todo, str(out), address)
         for row in rows:
             tmp = done_dir / f"{row['id']}.json.tmp"
