@@ -14,10 +14,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 SRC = ROOT / "build" / "docs_src"
 
 
-def on_config(config):
+def on_startup(command, dirty):
     """Copy the installed package tree (oran_gym with agents/, baselines/, benchmarks/ inside) for the analysis.
 
-    A copy, not links: the analysis resolves links back to the repository's layout.
+    A copy, not links: the analysis resolves links back to the repository's layout. At start-up,
+    before the configuration is read: mkdocstrings drops a search path that does not exist yet.
     """
     import shutil
 
@@ -26,7 +27,6 @@ def on_config(config):
     shutil.copytree(ROOT / "oran_gym", SRC / "oran_gym", ignore=skip)
     for sub in ("agents", "baselines", "benchmarks"):
         shutil.copytree(ROOT / sub, SRC / "oran_gym" / sub, ignore=skip)
-    return config
 
 
 def on_files(files, config):
