@@ -83,14 +83,36 @@ class KPIForecasterBundle:
         return cls(model, blob["lo"], blob["hi"], blob["features"], blob["window"])
 
 
+MIN_KPI_WINDOWS = 50
+"""Fewest input windows the KPI pipeline accepts (10 test windows after the 80/20 split in time)."""
+MIN_QOS_ROWS = 20
+"""Fewest rows (after outlier removal) the QoS pipeline accepts."""
+
+
+def _check_int(name: str, value: Any, lo: int, why: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        reason = f" ({why})" if why else ""
+        raise ValueError(f"{name} must be an integer >= {lo}{reason}, got {value!r}")
+
+
 def run_kpi_pipeline(df: pd.DataFrame, *, window: int = 10, epochs: int = 30, patience: int = 5, batch_size: int = 32,
                      lr: float = 1e-4, seed: int = 0, units: tuple[int, ...] = (128, 128, 64), max_samples: int | None = None
                      ) -> dict[str, Any]:
     """Seed 001 end to end on a KPI frame (from `load_operator_kpis`); returns tables and the bundle."""
+    _check_int("window", window, 1)
+    _check_int("epochs", epochs, 1)
+    missing = [c for c in KPI_FEATURES if c not in df]
+    if missing:
+        raise ValueError(f"the KPI frame lacks the columns {missing}; it needs {list(KPI_FEATURES)} (from load_operator_kpis)")
     data = df[KPI_FEATURES].to_numpy(dtype=np.float64)
     if max_samples:
         data = data[:max_samples]
     n_windows = len(data) - window
+    if n_windows < MIN_KPI_WINDOWS:
+        raise ValueError(
+            f"the KPI frame has {len(data)} samples: {max(n_windows, 0)} windows of {window}, fewer than the "
+            f"{MIN_KPI_WINDOWS} a train/validation/test split in time needs"
+        )
     tr, va, te = chronological_split(n_windows)
     # scaler fitted on the samples the training windows see (inputs and targets): no look-ahead
     fit_rows = data[: tr.stop + window]
@@ -168,7 +190,20 @@ def run_qos_pipeline(df: pd.DataFrame, *, folds: int = 10, grouped: bool = False
     from sklearn.model_selection import GroupKFold, KFold
     from tqdm import tqdm
 
+    _check_int("folds", folds, 2, "K-fold needs a training and a test part")
+    _check_int("epochs", epochs, 1)
     x, y, info = preprocess_qos(df)
+    need = max(MIN_QOS_ROWS, 2 * folds)
+    if len(x) < need:
+        raise ValueError(
+            f"the QoS table has {len(x)} rows after outlier removal (of {info['rows_in']}); {folds}-fold "
+            f"cross-validation needs at least {need} (2 test rows per fold, {MIN_QOS_ROWS} in all): use fewer folds or more rows"
+        )
+    if grouped and len(np.unique(info["groups"])) < folds:
+        raise ValueError(
+            f"the QoS table has {len(np.unique(info['groups']))} distinct feature rows, fewer than folds={folds} "
+            "that the grouped split needs"
+        )
     splitter = GroupKFold(n_splits=folds) if grouped else KFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(splitter.split(x, y, groups=info["groups"] if grouped else None))
     regs = table1_regressors(seed)

@@ -282,6 +282,35 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+KPI_FOLDER = Path("operator_kpis") / "network_operator_KPIs_time_series_dataset"
+QOS_FILE = Path("qos5g") / "qos5g.csv"
+
+
+def forecast_source(pipeline: str, data: Path | None) -> Path:
+    """The file (qos) or folder (kpi) a forecasting pipeline reads, from `--data`.
+
+    `--data` may be the data folder holding `qos5g/` and `operator_kpis/` (the layout of
+    `../shared/data`), the QoS CSV itself, or the KPI dataset folder itself.
+    """
+    if data is None:
+        raise FileNotFoundError("data not found; pass --data PATH (the folder holding qos5g/ and operator_kpis/) or set ORAN_GYM_DATA")
+    if not data.exists():
+        raise FileNotFoundError(f"--data {data} does not exist")
+    if pipeline == "qos":
+        candidates = [data] if data.is_file() else [data / QOS_FILE, data / QOS_FILE.name]
+        what = "the QoS CSV, or a folder holding qos5g/qos5g.csv"
+    else:
+        if data.is_file():
+            raise FileNotFoundError(f"--data {data} is a file; the kpi pipeline reads the operator-KPI dataset folder (holding data_series_info.txt)")
+        candidates = [data, data / KPI_FOLDER, data / KPI_FOLDER.name]
+        candidates = [c / "data_series_info.txt" for c in candidates]
+        what = "the operator-KPI dataset folder, or a folder holding operator_kpis/network_operator_KPIs_time_series_dataset"
+    for c in candidates:
+        if c.is_file():
+            return c if pipeline == "qos" else c.parent
+    raise FileNotFoundError(f"--data {data} is not {what} (looked for {', '.join(str(c) for c in candidates)})")
+
+
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Run one forecasting pipeline on the real data; print its table beside the paper's figures."""
     import json
@@ -290,14 +319,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from oran_gym.benchmarks.reproduce_forecasting import kpi_lines, qos_lines
     from oran_gym.data import data_dir, load_operator_kpis, load_qos5g
 
-    data = Path(args.data) if args.data else data_dir()
-    if data is None or not data.exists():
-        print("oran-gym forecast: data not found; pass --data PATH (the folder holding qos5g/ and operator_kpis/)", file=sys.stderr)
-        return 2
+    source = forecast_source(args.pipeline, Path(args.data) if args.data else data_dir())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.pipeline == "kpi":
-        df = load_operator_kpis(data / "operator_kpis" / "network_operator_KPIs_time_series_dataset")
+        df = load_operator_kpis(source)
         r = run_kpi_pipeline(df, epochs=args.epochs or 30, seed=args.seed)
         r["table"].to_csv(out / "forecast_kpi.csv", index=False)
         plot_kpi(r, out / "forecast_kpi.png")
@@ -305,7 +331,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         print("\n".join(kpi_lines({"table": r["table"].to_dict(orient="records"), "split": r["split"], "paper": PAPER_KPI})))
         print(f"written: {out}/forecast_kpi.csv, forecast_kpi.png, kpi_bilstm.pt (model with scaler and feature order)")
         return 0
-    df = load_qos5g(data / "qos5g" / "qos5g.csv")
+    df = load_qos5g(source)
     res = {}
     for name, grouped in (("kfold", False), ("grouped", True)):
         r = run_qos_pipeline(df, folds=args.folds, grouped=grouped, seed=args.seed, epochs=args.epochs or 200,
@@ -317,6 +343,32 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     (out / "forecast_qos.json").write_text(json.dumps(res, indent=2, default=str))
     print(f"written: {out}/forecast_qos_kfold.csv, forecast_qos_grouped.csv, forecast_qos.json")
     return 0
+
+
+def int_at_least(lo: int):
+    """An argparse type: an integer >= lo, with the value and the bound in the error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum {lo}")
+        return value
+
+    parse.__name__ = f"integer >= {lo}"
+    return parse
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number > 0")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,43 +392,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("agent", choices=["dqn", "ssvae"])
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
     p.add_argument("--config", default="paper", choices=["paper", "tuned"], help="DQN configuration")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--timesteps", type=int, default=None, help="DQN steps (default: the configuration's episodes x steps)")
-    p.add_argument("--eval-freq", type=int, default=None, help="DQN: log the gap to the oracle every N steps")
-    p.add_argument("--labels", type=int, default=2000, help="SS-VAE: MILP-labelled samples")
-    p.add_argument("--epochs", type=int, default=40, help="SS-VAE epochs")
+    p.add_argument("--seed", type=int_at_least(0), default=0)
+    p.add_argument("--timesteps", type=int_at_least(1), default=None, help="DQN steps (default: the configuration's episodes x steps)")
+    p.add_argument("--eval-freq", type=int_at_least(1), default=None, help="DQN: log the gap to the oracle every N steps")
+    p.add_argument("--labels", type=int_at_least(1), default=2000, help="SS-VAE: MILP-labelled samples")
+    p.add_argument("--epochs", type=int_at_least(1), default=40, help="SS-VAE epochs")
     p.add_argument("--out", default=None, help="output folder (DQN) or .pt file (SS-VAE)")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("evaluate", help="evaluate a policy: summary table and per-TTI CSV")
     p.add_argument("policy", help=f"one of {', '.join(POLICY_NAMES)}, or dqn:FOLDER / ssvae:FILE.pt of a trained agent")
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
-    p.add_argument("--episodes", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0, help="episodes are seeded seed, seed + 1, ...")
+    p.add_argument("--episodes", type=int_at_least(1), default=10)
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="episodes are seeded seed, seed + 1, ...")
     p.add_argument("--action-mode", default="full", choices=["full", "prb"])
     p.add_argument("--out", default=None, help="per-TTI CSV path (default evaluate_<policy>_<preset>.csv)")
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("dataset", help="generate an oracle-labelled dataset (.npz) for supervised policies")
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
-    p.add_argument("--samples", type=int, default=1000)
+    p.add_argument("--samples", type=int_at_least(1), default=1000)
     p.add_argument("--out", default="dataset.npz")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
     p.add_argument("--oracle", default="milp", choices=["milp", "esa", "local_search"])
-    p.add_argument("--workers", type=int, default=None, help="processes (default: every core but one)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per sample, seconds")
+    p.add_argument("--workers", type=int_at_least(1), default=None, help="processes (default: every core but one)")
+    p.add_argument("--time-limit", type=positive_float, default=60.0, help="HiGHS time limit per sample, seconds")
     p.set_defaults(func=cmd_dataset)
     p = sub.add_parser("forecast", help="run a forecasting pipeline on the real data (seed 000: qos, seed 001: kpi)")
     p.add_argument("pipeline", choices=["qos", "kpi"])
-    p.add_argument("--data", default=None, help="data folder (default $ORAN_GYM_DATA or ../shared/data)")
+    p.add_argument("--data", default=None, help="the data folder holding qos5g/ and operator_kpis/ (default $ORAN_GYM_DATA or ../shared/data), or the QoS CSV / KPI dataset folder itself")
     p.add_argument("--out", default="forecast_results")
-    p.add_argument("--folds", type=int, default=10, help="qos: cross-validation folds")
-    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: kpi 30, qos 200)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int_at_least(2), default=10, help="qos: cross-validation folds")
+    p.add_argument("--epochs", type=int_at_least(1), default=None, help="maximum epochs (default: kpi 30, qos 200)")
+    p.add_argument("--seed", type=int_at_least(0), default=0)
     p.set_defaults(func=cmd_forecast)
     p = sub.add_parser("sweep", help="run or resume a grid of evaluations, oracle labelling and training runs")
     p.add_argument("grid", help="grid file (YAML); see oran_gym/sweep.py or examples/sweep_tiny.yaml")
     p.add_argument("--backend", choices=["local", "ray"], default="local",
                    help="local: a process pool (default); ray: Ray tasks (pip install 'oran-gym[ray]')")
-    p.add_argument("--workers", type=int, default=None, help="local backend: processes (default: every core but one)")
+    p.add_argument("--workers", type=int_at_least(1), default=None, help="local backend: processes (default: every core but one)")
     p.add_argument("--address", default=None, help="ray backend: address of a running cluster (default: start a local one)")
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("bench", help="run the benchmarks (results in ./oran-gym-results/ or --out-dir)")
