@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ScenarioConfig", "PRESETS", "EMBB", "URLLC", "SLICE_NAMES"]
+__all__ = ["ScenarioConfig", "PRESETS", "FIELD_BOUNDS", "EMBB", "URLLC", "SLICE_NAMES"]
 
 EMBB = 0
 """Slice index of enhanced mobile broadband."""
@@ -141,10 +141,14 @@ class ScenarioConfig:
     # ------------------------------------------------------------------------------------------
     def __post_init__(self) -> None:
         """Coerce JSON-friendly types and validate every field."""
-        if isinstance(self.power_level_fractions, list):
-            object.__setattr__(self, "power_level_fractions", tuple(self.power_level_fractions))
         for f in dataclasses.fields(self):
-            _validate_field(f.name, getattr(self, f.name))
+            value = getattr(self, f.name)
+            if f.name == "power_level_fractions" and isinstance(value, (list, tuple)):
+                value = tuple(_coerce_numpy_scalar(x) for x in value)
+            else:
+                value = _coerce_numpy_scalar(value)
+            object.__setattr__(self, f.name, value)
+            _validate_field(f.name, value)
         if self.cell_min_radius_m >= self.cell_radius_m:
             raise ValueError(
                 "ScenarioConfig.cell_min_radius_m must be smaller than cell_radius_m "
@@ -153,6 +157,18 @@ class ScenarioConfig:
         if self.num_ues < 1:
             raise ValueError(
                 "ScenarioConfig needs at least one UE (got num_embb_ues=0 and num_urllc_ues=0)"
+            )
+        gains = self.num_rus * self.num_ues * self.num_prbs
+        if gains > MAX_GAINS_PER_OBSERVATION:
+            raise ValueError(
+                f"ScenarioConfig: num_rus x UEs x num_prbs = {self.num_rus} x {self.num_ues} x {self.num_prbs} = {gains:,} "
+                f"channel gains per observation exceeds {MAX_GAINS_PER_OBSERVATION:,} (memory per env)"
+            )
+        window_ttis = self.embb_load_window_s / self.tti_duration_s
+        if window_ttis > MAX_LOAD_WINDOW_TTIS:
+            raise ValueError(
+                f"ScenarioConfig: embb_load_window_s / tti_duration_s = {self.embb_load_window_s!r} / {self.tti_duration_s!r} "
+                f"= {window_ttis:,.0f} TTIs exceeds {MAX_LOAD_WINDOW_TTIS:,} (the window holds one count per UE and TTI)"
             )
         fr = self.power_level_fractions
         if any(b <= a for a, b in zip(fr, fr[1:])):
@@ -269,55 +285,66 @@ class ScenarioConfig:
 # ----------------------------------------------------------------------------------------------
 # validation: one rule per field, checked at the boundary (kernels trust their inputs)
 # ----------------------------------------------------------------------------------------------
-_POS_INT = ("positive integer", lambda v: v >= 1)
-_NONNEG_INT = ("integer >= 0", lambda v: v >= 0)
-_POS = ("finite number > 0", lambda v: v > 0)
-_NONNEG = ("finite number >= 0", lambda v: v >= 0)
-_ANY = ("finite number", lambda v: True)
+_POWER = (-50.0, 80.0, "RU and PRB powers run from -50 dBm (a test femto cell) to 80 dBm (100 kW)")
+_SE = (1e-3, 100.0, "1024-QAM on 8 MIMO layers is about 80 bit/s/Hz")
+_DISTANCE = (1.0, 1e5, "the path-loss model holds from 1 m, and no cell spans 100 km")
+_FIBRE = (0.0, 1e7, "10,000 km of fibre is beyond any RAN")
+_WEIGHT = (0.0, 1e6, "a relative weight")
+_PACKET = (1, 10**6, "packets of 1 byte to 1 MB")
+_UES = (0, 1000, "the observation grows with the number of UEs")
 
-_RULES: dict[str, tuple[type, tuple[str, Any]]] = {
-    "num_rus": (int, ("integer in 1..64", lambda v: 1 <= v <= 64)),
-    "num_embb_ues": (int, _NONNEG_INT),
-    "num_urllc_ues": (int, _NONNEG_INT),
-    "cell_min_radius_m": (float, ("finite number >= 1", lambda v: v >= 1.0)),
-    "cell_radius_m": (float, _POS),
-    "inter_site_distance_m": (float, _POS),
-    "num_prbs": (int, ("integer in 1..1000", lambda v: 1 <= v <= 1000)),
-    "prb_bandwidth_hz": (float, _POS),
-    "carrier_freq_hz": (float, ("finite number in [1e8, 1e11] Hz", lambda v: 1e8 <= v <= 1e11)),
-    "noise_psd_dbm_per_hz": (float, _ANY),
-    "noise_figure_db": (float, _NONNEG),
-    "shadowing_std_db": (float, _NONNEG),
-    "csi_error_db": (float, _NONNEG),
-    "ue_speed_mps": (float, _NONNEG),
-    "ru_max_power_dbm": (float, _ANY),
-    "embb_max_prb_power_dbm": (float, _ANY),
-    "urllc_max_prb_power_dbm": (float, _ANY),
-    "fronthaul_capacity_bps_per_hz": (float, ("finite number in (0, 1000]", lambda v: 0 < v <= 1000)),
-    "fronthaul_quant_noise_w": (float, _POS),
-    "embb_max_se_bps_per_hz": (float, _POS),
-    "urllc_max_se_bps_per_hz": (float, _POS),
-    "embb_weight": (float, _NONNEG),
-    "urllc_weight": (float, _NONNEG),
-    "embb_delay_budget_s": (float, _POS),
-    "urllc_delay_budget_s": (float, _POS),
-    "urllc_packet_bytes": (int, _POS_INT),
-    "urllc_packet_interval_s": (float, _POS),
-    "embb_packet_bytes": (int, _POS_INT),
-    "embb_packet_rate_pps": (float, _NONNEG),
-    "embb_load_window_s": (float, _POS),
-    "fronthaul_length_m": (float, _NONNEG),
-    "midhaul_length_m": (float, _NONNEG),
-    "backhaul_length_m": (float, _NONNEG),
-    "fibre_speed_mps": (float, _POS),
-    "tti_duration_s": (float, _POS),
-    "trace_ttis_per_sample": (int, _POS_INT),
-    "episode_length_tti": (int, _POS_INT),
-    "rate_scale_bps": (float, _POS),
-    "reward_theta_rate": (float, _ANY),
-    "reward_theta_violation": (float, _NONNEG),
-    "reward_theta_bias": (float, _ANY),
+FIELD_BOUNDS: dict[str, tuple[type, float, float, str]] = {
+    # field: (int or float, lowest, highest, why); both ends allowed
+    "num_rus": (int, 1, 64, "the observation and the oracles grow with the number of RUs"),
+    "num_embb_ues": (int, *_UES),
+    "num_urllc_ues": (int, *_UES),
+    "cell_min_radius_m": (float, *_DISTANCE),
+    "cell_radius_m": (float, *_DISTANCE),
+    "inter_site_distance_m": (float, *_DISTANCE),
+    "num_prbs": (int, 1, 1000, "NR has at most 275 PRBs per carrier"),
+    "prb_bandwidth_hz": (float, 1e3, 1e8, "an NR PRB spans 180 kHz to 2.88 MHz"),
+    "carrier_freq_hz": (float, 1e8, 1e11, "the 3GPP path-loss models cover 0.5-100 GHz"),
+    "noise_psd_dbm_per_hz": (float, -200.0, -100.0, "thermal noise is -174 dBm/Hz at 290 K"),
+    "noise_figure_db": (float, 0.0, 30.0, "receiver noise figures are 0-15 dB"),
+    "shadowing_std_db": (float, 0.0, 30.0, "3GPP shadowing deviations are 3-12 dB"),
+    "csi_error_db": (float, 0.0, 30.0, "a CSI error beyond 30 dB carries no information"),
+    "ue_speed_mps": (float, 0.0, 150.0, "3GPP's fastest UEs (high-speed train, 500 km/h) move at 139 m/s"),
+    "ru_max_power_dbm": (float, *_POWER),
+    "embb_max_prb_power_dbm": (float, *_POWER),
+    "urllc_max_prb_power_dbm": (float, *_POWER),
+    "fronthaul_capacity_bps_per_hz": (float, 1e-3, 100.0, "2^C of eq. (15) must stay finite; the paper uses 46"),
+    "fronthaul_quant_noise_w": (float, 1e-30, 1.0, "quantisation noise of a fronthaul sample, in W"),
+    "embb_max_se_bps_per_hz": (float, *_SE),
+    "urllc_max_se_bps_per_hz": (float, *_SE),
+    "embb_weight": (float, *_WEIGHT),
+    "urllc_weight": (float, *_WEIGHT),
+    "embb_delay_budget_s": (float, 1e-6, 10.0, "delay budgets run from 1 us to 10 s"),
+    "urllc_delay_budget_s": (float, 1e-6, 10.0, "delay budgets run from 1 us to 10 s"),
+    "urllc_packet_bytes": (int, *_PACKET),
+    "urllc_packet_interval_s": (float, 1e-6, 3600.0, "from 1 us to one hour"),
+    "embb_packet_bytes": (int, *_PACKET),
+    "embb_packet_rate_pps": (float, 0.0, 1e7, "10 million packets/s per UE is beyond any UE"),
+    "embb_load_window_s": (float, 1e-6, 10.0, "a load window of 1 us to 10 s"),
+    "fronthaul_length_m": (float, *_FIBRE),
+    "midhaul_length_m": (float, *_FIBRE),
+    "backhaul_length_m": (float, *_FIBRE),
+    "fibre_speed_mps": (float, 1e7, 3e8, "light in fibre travels at about 2e8 m/s, never above 3e8"),
+    "tti_duration_s": (float, 1e-6, 1.0, "NR slots last 31.25 us to 1 ms"),
+    "trace_ttis_per_sample": (int, 1, 10**9, "a positive count"),
+    "episode_length_tti": (int, 1, 10**9, "a positive count"),
+    "rate_scale_bps": (float, 1e-3, 1e15, "a rate unit for the reward"),
+    "reward_theta_rate": (float, -1e6, 1e6, "a reward coefficient"),
+    "reward_theta_violation": (float, 0.0, 1e6, "a penalty coefficient"),
+    "reward_theta_bias": (float, -1e6, 1e6, "a reward offset"),
 }
+"""Every numeric field's physically sensible range and the reason for it: with these, every
+config that validates steps to finite observations, rewards and KPIs (a property test samples
+them widely)."""
+
+MAX_GAINS_PER_OBSERVATION = 10_000_000
+"""Bound on B x U x M, the channel gains one observation holds."""
+MAX_LOAD_WINDOW_TTIS = 10_000
+"""Bound on the eMBB load window in TTIs (embb_load_window_s / tti_duration_s)."""
 
 
 def _validate_field(name: str, value: Any) -> None:
@@ -338,25 +365,31 @@ def _validate_field(name: str, value: Any) -> None:
         return
     if name == "power_level_fractions":
         ok = isinstance(value, tuple) and 1 <= len(value) <= 16 and all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 < x <= 1.0 for x in value
+            isinstance(x, (int, float)) and not isinstance(x, bool) and 1e-6 <= x <= 1.0 for x in value
         )
         if not ok:
             raise ValueError(
-                "ScenarioConfig.power_level_fractions must be 1..16 numbers in (0, 1] "
+                "ScenarioConfig.power_level_fractions must be 1..16 numbers in [1e-6, 1] "
                 f"(got {value!r}); e.g. (0.25, 0.5, 1.0)"
             )
         return
-    kind, (allowed, check) = _RULES[name]
+    kind, lo, hi, why = FIELD_BOUNDS[name]
+    allowed = f"{'an integer' if kind is int else 'a number'} in [{lo:g}, {hi:g}]"
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"ScenarioConfig.{name} must be an int ({allowed}), got {value!r} of type {type(value).__name__}")
-    else:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"ScenarioConfig.{name} must be a number ({allowed}), got {value!r} of type {type(value).__name__}")
-        if not math.isfinite(value):
-            raise ValueError(f"ScenarioConfig.{name} must be a {allowed} (got {value!r})")
-    if not check(value):
-        raise ValueError(f"ScenarioConfig.{name} must be a {allowed} (got {value!r})")
+            raise TypeError(f"ScenarioConfig.{name} must be {allowed}, got {value!r} of type {type(value).__name__}")
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"ScenarioConfig.{name} must be {allowed}, got {value!r} of type {type(value).__name__}")
+    if not (lo <= value <= hi):  # also false for NaN
+        shown = repr(value) if kind is float or abs(value) < 10**15 else f"an integer of {len(str(abs(value)))} digits"
+        raise ValueError(f"ScenarioConfig.{name} must be {allowed} ({why}); got {shown}")
+
+
+def _coerce_numpy_scalar(value: Any) -> Any:
+    """NumPy integer and float scalars become Python ones (configs come from arrays and sweeps)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()
+    return value
 
 
 PRESETS: dict[str, dict[str, Any]] = {

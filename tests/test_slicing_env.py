@@ -320,7 +320,7 @@ def test_bad_full_actions_raise_clear_errors(action, match):
         ({"render_mode": "rgb"}, r"render_mode must be None or one of"),
         ({"config": "papr"}, r"unknown scenario preset 'papr'.*did you mean 'paper'"),
         ({"num_prb": 5}, r"unknown ScenarioConfig field\(s\): 'num_prb' \(did you mean 'num_prbs'\?\)"),
-        ({"num_prbs": 0}, r"ScenarioConfig.num_prbs must be a integer in 1..1000 \(got 0\)"),
+        ({"num_prbs": 0}, r"ScenarioConfig.num_prbs must be an integer in \[1, 1000\] .*got 0"),
         ({"config": 5}, r"config must be a ScenarioConfig"),
     ],
 )
@@ -410,7 +410,7 @@ def test_ue_drops_stay_in_annulus_and_move():
 
 
 def test_observation_bounds_hold_under_extreme_channels():
-    env = gym.make("ORANSlicing-v0", config="paper", csi_error_db=30.0, shadowing_std_db=40.0, cell_min_radius_m=1.0)
+    env = gym.make("ORANSlicing-v0", config="paper", csi_error_db=30.0, shadowing_std_db=30.0, cell_min_radius_m=1.0)
     obs, _ = env.reset(seed=0)
     rng = np.random.default_rng(0)
     for _ in range(100):
