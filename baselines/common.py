@@ -8,6 +8,8 @@ emitting that plan as a full-mode action or, in the prb mode, one PRB at a time.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,34 @@ from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
 from oran_gym.sim.params import unpack_params
 
-__all__ = ["AllocationPolicy", "TTIView", "allocation_to_action", "level_index", "prb_rates_bps", "ru_power_limit_w"]
+__all__ = [
+    "AllocationPolicy", "TTIView", "allocation_to_action", "check_number", "level_index", "prb_rates_bps", "ru_power_limit_w",
+]
+
+
+def check_number(owner: str, name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
+                 lo_open: bool = False, hi_open: bool = False, integer: bool = False, allow_none: bool = False) -> Any:
+    """A constructor argument, checked: a real number (an integer with `integer`) in the range, or None
+    where allowed. Returns it as a Python int or float; the error names the class, the argument,
+    the value received and what is allowed.
+    """
+    if value is None and allow_none:
+        return None
+    kind = "an integer" if integer else "a number"
+    bounds = []
+    if lo is not None:
+        bounds.append(f"{'>' if lo_open else '>='} {lo:g}")
+    if hi is not None:
+        bounds.append(f"{'<' if hi_open else '<='} {hi:g}")
+    allowed = f"{kind} {' and '.join(bounds)}".strip() + (" or None" if allow_none else "")
+    numeric = isinstance(value, (numbers.Integral if integer else numbers.Real)) and not isinstance(value, bool)
+    if not numeric:
+        raise TypeError(f"{owner}: {name} must be {allowed}, got {value!r} of type {type(value).__name__}")
+    ok = math.isfinite(value) and (lo is None or (value > lo if lo_open else value >= lo)) and (
+        hi is None or (value < hi if hi_open else value <= hi))
+    if not ok:
+        raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}")
+    return int(value) if integer else float(value)
 
 
 def ru_power_limit_w(cfg: ScenarioConfig) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+import time
 
 import gymnasium as gym
 import numpy as np
@@ -343,3 +344,51 @@ def test_killing_a_multi_worker_dataset_run_leaves_no_orphans(tmp_path):
         time.sleep(0.2)
     alive = [w for w in workers if os.path.exists(f"/proc/{w}") and "Z" not in open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0]]
     assert not alive, f"orphaned workers still running: {alive}"
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda: MILPOracle(time_limit_s="5"), TypeError, r"MILPOracle: time_limit_s must be a number > 0 or None, got '5' of type str"),
+    (lambda: MILPOracle(time_limit_s=0), ValueError, r"MILPOracle: time_limit_s must be a number > 0 or None, got 0"),
+    (lambda: MILPOracle(time_limit_s=float("nan")), ValueError, r"MILPOracle: time_limit_s must be .* got nan"),
+    (lambda: MILPOracle(mip_rel_gap=1.0), ValueError, r"MILPOracle: mip_rel_gap must be a number >= 0 and < 1, got 1.0"),
+    (lambda: MILPOracle(relax_interference="yes"), TypeError, r"relax_interference must be True or False, got 'yes'"),
+    (lambda: ExhaustiveSearchOracle(max_candidates=float("nan")), TypeError, r"ExhaustiveSearchOracle: max_candidates must be an integer >= 1, got nan of type float"),
+    (lambda: ExhaustiveSearchOracle(max_candidates=0), ValueError, r"ExhaustiveSearchOracle: max_candidates must be an integer >= 1, got 0"),
+    (lambda: LocalSearchOracle(max_sweeps=-1), ValueError, r"LocalSearchOracle: max_sweeps must be an integer >= 0, got -1"),
+    (lambda: LocalSearchOracle(time_limit_s=[1]), TypeError, r"MILPOracle: time_limit_s must be a number > 0 or None, got \[1\]"),
+])
+def test_oracle_arguments_are_checked_by_name(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_oracle_arguments_accept_numpy_numbers():
+    o = MILPOracle(time_limit_s=np.float32(2.5), mip_rel_gap=np.float64(0.0))
+    assert o.time_limit_s == 2.5 and type(o.time_limit_s) is float
+    assert ExhaustiveSearchOracle(max_candidates=np.int64(10)).max_candidates == 10
+
+
+def test_milp_time_limit_covers_building_the_model(monkeypatch):
+    from scipy import optimize
+
+    from oran_gym.baselines import oracles
+
+    cfg = ScenarioConfig.preset("tiny")
+    net = NetworkState.initial(cfg, np.random.default_rng(0))
+    real_build, real_milp = oracles.MILPOracle._build, optimize.milp
+    seen = {}
+
+    def slow_build(self, *a):
+        time.sleep(0.3)
+        return real_build(self, *a)
+
+    def spy_milp(*a, options, **kw):
+        seen.update(options)
+        return real_milp(*a, options=options, **kw)
+
+    monkeypatch.setattr(oracles.MILPOracle, "_build", slow_build)
+    monkeypatch.setattr(oracles.optimize, "milp", spy_milp)
+    sol = MILPOracle(time_limit_s=1.0).solve_detailed(cfg, net.gain_lin, net.offered_load_bps)
+    assert sol.proven_optimal and 0 < seen["time_limit"] <= 0.7  # what was left after building
+    with pytest.raises(TimeoutError, match=r"MILPOracle: building the model \(\d+ variables, \d+ constraints\) took 0\.\d+ s, all of time_limit_s=0.2"):
+        MILPOracle(time_limit_s=0.2).solve_detailed(cfg, net.gain_lin, net.offered_load_bps)
