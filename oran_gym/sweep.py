@@ -100,7 +100,13 @@ def expand_grid(grid: dict[str, Any]) -> list[dict[str, Any]]:
                 raise ValueError(f"tasks[{i}].{key} must be a non-empty list, got {values!r}")
             lists[key] = values
         scalars = {k: entry.get(k, default) for k, default in _SCALAR_KEYS[kind].items()}
-        scenarios = [_scenario(s) for s in lists["scenarios"]]
+        _check_entry(i, kind, lists, scalars)
+        scenarios = []
+        for j, spec in enumerate(lists["scenarios"]):
+            try:
+                scenarios.append(_scenario(spec))
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"tasks[{i}].scenarios[{j}]: {e}") from None
         others = [k for k in _LIST_KEYS[kind] if k != "scenarios"]
         combos: list[dict[str, Any]] = [{}]
         for key in others:
@@ -112,6 +118,58 @@ def expand_grid(grid: dict[str, Any]) -> list[dict[str, Any]]:
                 task["id"] = task_id(task)
                 tasks.append(task)
     return tasks
+
+
+def _is_int(value: Any, lo: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= lo
+
+
+def _check_entry(i: int, kind: str, lists: dict[str, list], scalars: dict[str, Any]) -> None:
+    """Every value of one grid entry, checked before any task runs; errors name the entry."""
+    from oran_gym.baselines import POLICY_NAMES
+    from oran_gym.baselines.dataset import ORACLE_NAMES
+
+    def bad(where: str, value: Any, allowed: str) -> ValueError:
+        return ValueError(f"tasks[{i}].{where} must be {allowed}, got {value!r}")
+
+    for j, seed in enumerate(lists["seeds"]):
+        if not _is_int(seed, 0):
+            raise bad(f"seeds[{j}]", seed, "an integer >= 0")
+    for j, policy in enumerate(lists.get("policies", [])):
+        if policy not in POLICY_NAMES:
+            import difflib
+
+            hint = difflib.get_close_matches(str(policy), POLICY_NAMES, n=1)
+            raise bad(f"policies[{j}]", policy, f"one of {POLICY_NAMES}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+    for j, config in enumerate(lists.get("configs", [])):
+        if not (config in ("paper", "tuned") or isinstance(config, dict)):
+            raise bad(f"configs[{j}]", config, "'paper', 'tuned' or a mapping of DQN settings")
+    for key in ("episodes", "samples"):
+        if key in scalars and not _is_int(scalars[key], 1):
+            raise bad(key, scalars[key], "an integer >= 1")
+    if kind == "train":
+        if scalars["timesteps"] is not None and not _is_int(scalars["timesteps"], 1):
+            raise bad("timesteps", scalars["timesteps"], "an integer >= 1 or absent")
+        if scalars["agent"] != "dqn":
+            raise bad("agent", scalars["agent"], "'dqn'")
+    if kind == "evaluate" and scalars["action_mode"] not in ("full", "prb"):
+        raise bad("action_mode", scalars["action_mode"], "'full' or 'prb'")
+    if kind == "label" and scalars["oracle"] not in ORACLE_NAMES:
+        raise bad("oracle", scalars["oracle"], f"one of {list(ORACLE_NAMES)}")
+
+
+def _check_writable(folder: Path) -> None:
+    """Create `folder` and prove a file can be written there, before any task runs."""
+    import os
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise PermissionError(f"the sweep cannot write its results to {folder}: {e.strerror or e}; choose another 'out'") from None
 
 
 def _label(spec: Any) -> str:
@@ -233,7 +291,9 @@ def run_sweep(grid: dict[str, Any] | str | Path, backend: str = "local", workers
     tasks = expand_grid(grid)
     out = Path(grid["out"])
     done_dir = out / "tasks"
-    done_dir.mkdir(parents=True, exist_ok=True)
+    _check_writable(done_dir)
+    if any(t["kind"] == "label" for t in tasks):
+        _check_writable(out / "labels")
     todo = [t for t in tasks if not (done_dir / f"{t['id']}.json").exists()]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"sweep {grid['name']} ({backend})", disable=not progress)
     if todo:

@@ -55,13 +55,60 @@ def test_grid_expansion_and_errors(tmp_path):
         ("tasks: [{kind: simulate}]", r"tasks\[0\].kind must be one of"),
         ("tasks: [{kind: evaluate, scenarios: [tiny], policies: [random], seeds: [0], episodez: 2}]", "unknown keys"),
         ("tasks: [{kind: evaluate, scenarios: [tiny], policies: random, seeds: [0]}]", r"tasks\[0\].policies must be a non-empty list"),
-        ("tasks: [{kind: label, scenarios: [{preset: tiny, num_prbs: -1}], seeds: [0]}]", "num_prbs"),
+        ("tasks: [{kind: label, scenarios: [{preset: tiny, num_prbs: -1}], seeds: [0]}]", r"tasks\[0\].scenarios\[0\]: .*num_prbs"),
+        ("tasks: [{kind: evaluate, scenarios: [tiny], policies: [random], seeds: [0, abc]}]",
+         r"tasks\[0\].seeds\[1\] must be an integer >= 0, got 'abc'"),
+        ("tasks: [{kind: evaluate, scenarios: [tiny], policies: [random], seeds: [-1]}]", r"tasks\[0\].seeds\[0\] must be an integer >= 0"),
+        ("tasks: [{kind: evaluate, scenarios: [tiny], policies: [random, slice_awre], seeds: [0]}]",
+         r"tasks\[0\].policies\[1\] must be one of .*did you mean 'slice_aware'"),
+        ("tasks: [{kind: evaluate, scenarios: [tiny], policies: [random], seeds: [0], episodes: 0}]", r"tasks\[0\].episodes must be an integer >= 1"),
+        ("tasks: [{kind: evaluate, scenarios: [tiny], policies: [random], seeds: [0], action_mode: slice}]", r"tasks\[0\].action_mode must be"),
+        ("tasks: [{kind: label, scenarios: [tiny], seeds: [0], samples: ten}]", r"tasks\[0\].samples must be an integer >= 1, got 'ten'"),
+        ("tasks: [{kind: label, scenarios: [tiny], seeds: [0], oracle: gurobi}]", r"tasks\[0\].oracle must be one of"),
+        ("tasks: [{kind: train, scenarios: [tiny], configs: [papr], seeds: [0]}]", r"tasks\[0\].configs\[0\] must be 'paper', 'tuned'"),
+        ("tasks: [{kind: train, scenarios: [tiny], configs: [paper], seeds: [0], timesteps: 0}]", r"tasks\[0\].timesteps must be"),
+        ("tasks: [{kind: train, scenarios: [tiny], configs: [paper], seeds: [0], agent: ppo}]", r"tasks\[0\].agent must be 'dqn'"),
+        ("tasks: [{kind: evaluate, scenarios: [tiny], policies: [random], seeds: [0]}, "
+         "{kind: evaluate, scenarios: [papr], policies: [random], seeds: [0]}]", r"tasks\[1\].scenarios\[0\]: unknown scenario preset 'papr'"),
     ]:
         bad.write_text(text)
         with pytest.raises(ValueError, match=match):
             expand_grid(load_grid(bad))
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_grid(tmp_path / "missing.yaml")
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes to read-only folders")
+def test_read_only_output_is_refused_before_any_work(tmp_path):
+    grid_path = _grid(tmp_path, "ro")
+    out = tmp_path / "ro"
+    (out / "tasks").mkdir(parents=True)
+    (out / "tasks").chmod(0o555)
+    try:
+        with pytest.raises(PermissionError, match=r"the sweep cannot write its results to .*tasks"):
+            run_sweep(grid_path, backend="local", workers=1, progress=False)
+        assert not list((out / "tasks").iterdir()) and not (out / "labels").exists()
+    finally:
+        (out / "tasks").chmod(0o755)
+
+
+def test_unwritable_output_is_refused_before_any_work(tmp_path, monkeypatch):
+    """The same refusal, made to happen as any user (root ignores a read-only mode)."""
+    import tempfile
+
+    from oran_gym import sweep
+
+    grid_path = _grid(tmp_path, "ro2")
+
+    def refuse(*a, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    ran = []
+    monkeypatch.setattr(sweep, "run_task", lambda *a: ran.append(a))
+    with pytest.raises(PermissionError, match=r"the sweep cannot write its results to .*ro2/tasks: Permission denied"):
+        run_sweep(grid_path, backend="local", workers=1, progress=False)
+    assert not ran
 
 
 def test_local_sweep_resumes_from_disk(tmp_path):
