@@ -301,6 +301,9 @@ def test_prb_action_accepts_numpy_forms():
         (np.array([0, 9, 0]), r"action\[1\] = 9 is out of range"),
         (np.array([0.0, 1.0, 2.0]), r"integer array"),
         (3, r"integer array of shape \(3,\)"),
+        ([1, [2], 3], r"action must be an integer array of shape \(3,\) for MultiDiscrete\(\[9 9 9\]\), got a ragged list \[1, \[2\], 3\]"),
+        ([True, False, True], r"integer array of shape \(3,\) .* dtype bool"),
+        ({"a": 1}, r"integer array of shape \(3,\) .*got dict"),
     ],
 )
 def test_bad_full_actions_raise_clear_errors(action, match):

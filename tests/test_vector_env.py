@@ -231,6 +231,12 @@ def test_bad_actions_are_named():
         envs.step(np.zeros(3, dtype=np.int64))
     with pytest.raises(ValueError, match="integer array"):
         envs.step(np.zeros(2))
+    with pytest.raises(ValueError, match=r"actions must be an integer array of shape \(2,\) .*got a ragged list \[1, \[2\]\]"):
+        envs.step([1, [2]])
+    full = ORANSlicingVectorEnv(2, "tiny", action_mode="full")
+    full.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions must be an integer array of shape \(2, 3\) .*got a ragged list"):
+        full.step([[1, 2, 3], [1, [2], 3]])
     with pytest.raises(ValueError, match=r"actions\[1\] = 99 is out of range"):
         envs.step(np.array([0, 99]))
     multi = ORANSlicingVectorEnv(2, "multi_cell", invalid_action="raise")

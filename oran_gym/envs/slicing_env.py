@@ -31,6 +31,22 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def integer_actions(action: Any, name: str, shape: tuple[int, ...], space: Any) -> np.ndarray:
+    """`action` as an integer array of `shape`, or a ValueError naming the action, the shape and the space.
+
+    Ragged input such as `[1, [2], 3]`, booleans, floats and wrong shapes all get the same message
+    (NumPy's own "inhomogeneous shape" error names none of them).
+    """
+    expected = f"{name} must be an integer array of shape {shape} for {space}"
+    try:
+        arr = np.asarray(action)
+    except (ValueError, TypeError):
+        raise ValueError(f"{expected}, got a ragged {type(action).__name__} {action!r:.200}") from None
+    if arr.shape != shape or not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
+        raise ValueError(f"{expected}, got {type(action).__name__} with shape {arr.shape} and dtype {arr.dtype}")
+    return arr
+
+
 class ORANSlicingEnv(gym.Env):
     """
     ## Description
@@ -509,12 +525,7 @@ class ORANSlicingEnv(gym.Env):
 
     def _check_full_action(self, action: Any) -> np.ndarray:
         n = self._prbs_per_tti
-        arr = np.asarray(action)
-        if arr.shape != (n,) or not (np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_):
-            raise ValueError(
-                f"action must be an integer array of shape ({n},) for {self.action_space}, "
-                f"got {type(action).__name__} with shape {arr.shape} and dtype {arr.dtype}"
-            )
+        arr = integer_actions(action, "action", (n,), self.action_space)
         bad = (arr < 0) | (arr >= self._num_actions)
         if bad.any():
             i = int(np.argmax(bad))

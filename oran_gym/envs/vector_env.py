@@ -27,7 +27,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from oran_gym.config import ScenarioConfig
-from oran_gym.envs.slicing_env import ORANSlicingEnv
+from oran_gym.envs.slicing_env import ORANSlicingEnv, integer_actions
 from oran_gym.sim import batch_state, batched, channel, kernels
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
@@ -253,10 +253,7 @@ class ORANSlicingVectorEnv(VectorEnv):
     # ------------------------------------------------------------------------------------------
     def _check_prb_actions(self, actions: Any, ids: np.ndarray) -> np.ndarray:
         n = self.num_envs
-        arr = np.asarray(actions)
-        if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
-            raise ValueError(f"actions must be an integer array of shape ({n},) for {self.action_space}, "
-                             f"got {type(actions).__name__} with shape {arr.shape} and dtype {arr.dtype}")
+        arr = integer_actions(actions, "actions", (n,), self.action_space)
         acts = arr.astype(np.int64)
         sub = acts[ids]
         bad = (sub < 0) | (sub >= self._num_actions)
@@ -282,10 +279,7 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _check_full_actions(self, actions: Any) -> np.ndarray:
         n, k = self.num_envs, self.single_action_space.shape[0]
-        arr = np.asarray(actions)
-        if arr.shape != (n, k) or not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
-            raise ValueError(f"actions must be an integer array of shape ({n}, {k}) for {self.action_space}, "
-                             f"got {type(actions).__name__} with shape {arr.shape} and dtype {arr.dtype}")
+        arr = integer_actions(actions, "actions", (n, k), self.action_space)
         bad = (arr < 0) | (arr >= self._num_actions)
         if bad.any():
             e, j = np.argwhere(bad)[0]
