@@ -37,14 +37,16 @@ def integer_actions(action: Any, name: str, shape: tuple[int, ...], space: Any) 
     Ragged input such as `[1, [2], 3]`, booleans, floats and wrong shapes all get the same message
     (NumPy's own "inhomogeneous shape" error names none of them).
     """
-    expected = f"{name} must be an integer array of shape {shape} for {space}"
     try:
         arr = np.asarray(action)
     except (ValueError, TypeError):
-        raise ValueError(f"{expected}, got a ragged {type(action).__name__} {action!r:.200}") from None
-    if arr.shape != shape or not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
-        raise ValueError(f"{expected}, got {type(action).__name__} with shape {arr.shape} and dtype {arr.dtype}")
-    return arr
+        arr = None
+    if arr is not None and arr.shape == shape and arr.dtype.kind in "iu":
+        return arr
+    expected = f"{name} must be an integer array of shape {shape} for {space}"  # formatted only on error
+    if arr is None:
+        raise ValueError(f"{expected}, got a ragged {type(action).__name__} {action!r:.200}")
+    raise ValueError(f"{expected}, got {type(action).__name__} with shape {arr.shape} and dtype {arr.dtype}")
 
 
 class ORANSlicingEnv(gym.Env):
