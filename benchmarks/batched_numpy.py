@@ -6,17 +6,19 @@ kernels' incremental tricks: each prb step re-evaluates the whole allocation of 
 sub-env (eqs. 4-16). The speed benchmark runs `ORANSlicingVectorEnv(..., backend=batched_numpy)`
 (this module) as the reference; a test checks it agrees with the numba kernels to
 floating-point rounding (not bit for bit). It lives with the benchmarks: the single env's test
-oracle is the NumPy twin in `oran_gym.sim.reference`.
+oracle is the NumPy twin in `oran_gym.sim.reference`. The random draws come from each sub-env's
+stream through `oran_gym.sim.rng`, one sub-env at a time, as the numba kernels draw them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from oran_gym.sim import rng
 from oran_gym.sim.kernels import POWER_RTOL
 from oran_gym.sim.params import GAIN_DB_MAX, GAIN_DB_MIN, unpack_params
 
-__all__ = ["advance_dynamics", "begin_tti", "full_step", "prb_step", "refresh_gains"]
+__all__ = ["advance_dynamics", "begin_tti", "draw_initial", "full_step", "prb_step"]
 
 
 def _rate_norm(rate_bps, params):
@@ -138,38 +140,44 @@ def prb_step(env_ids, actions, st):
                               qos_ok[g], assoc[g], ru_power[g], fronthaul[g], params, paper_obs, num_prbs)
 
 
-def _gains(large_scale_db, fading, csi_noise_db, use_csi_noise):
-    h = 10.0 ** (-large_scale_db / 10.0)[..., None] * (fading.real**2 + fading.imag**2)
-    db = 10.0 * np.log10(np.maximum(h, 1e-30))
-    return h, db + csi_noise_db if use_csi_noise else db
+def _refresh(ids, st):
+    """Gains (NumPy, vectorised), then each sub-env's CSI error from its stream, then offered loads."""
+    h = 10.0 ** (-st.large_scale_db[ids] / 10.0)[..., None] * st.fading_power[ids]
+    st.gain_lin[ids] = h
+    st.observed_gain_db[ids] = 10.0 * np.log10(np.maximum(h, 1e-30))
+    if st.use_csi_noise:
+        for e in ids:
+            rng.add_normal_noise(st.stream[e], st.observed_gain_db[e], st.csi_std_db)
+    ue = st.window_packets.shape[1]
+    st.offered_load_bps[ids, :ue] = st.window_packets[ids] * st.embb_bps_per_packet
+    st.offered_load_bps[ids, ue:] = st.urllc_load_bps
 
 
-def refresh_gains(env_ids, st):
-    """Twin of `batched.refresh_gains`."""
+def draw_initial(env_ids, st):
+    """Twin of `batched.draw_initial` (the draws from each sub-env's stream, `oran_gym.sim.rng`)."""
     ids = env_ids
-    (large_scale_db, fading, csi_noise_db, use_csi_noise, gain_lin, observed_gain_db, window_packets, offered_load_bps,
-     embb_bps_per_packet, urllc_load_bps) = (st.large_scale_db, st.fading, st.csi_noise_db, st.use_csi_noise, st.gain_lin,
-                                             st.observed_gain_db, st.window_packets, st.offered_load_bps,
-                                             st.embb_bps_per_packet, st.urllc_load_bps)
-    noise = csi_noise_db[ids] if use_csi_noise else None
-    gain_lin[ids], observed_gain_db[ids] = _gains(large_scale_db[ids], fading[ids], noise, use_csi_noise)
-    ue = window_packets.shape[1]
-    offered_load_bps[ids, :ue] = window_packets[ids] * embb_bps_per_packet
-    offered_load_bps[ids, ue:] = urllc_load_bps
+    for e in ids:
+        rng.fill_fading(st.stream[e], st.fading[e], st.fading_power[e], st.rho, True)
+        rng.fill_poisson(st.stream[e], st.embb_window[e], st.arrival_mean)
+    st.window_packets[ids] = st.embb_window[ids].sum(axis=2)
+    st.window_pos[ids] = 0
+    _refresh(ids, st)
 
 
 def advance_dynamics(env_ids, st):
     """Twin of `batched.advance_dynamics`."""
     ids = env_ids
-    normals, arrivals, rho, fading = st.normals, st.arrivals, st.rho, st.fading
-    embb_window, window_pos, window_packets = st.embb_window, st.window_pos, st.window_packets
-    w = (normals[ids, ..., 0] + 1j * normals[ids, ..., 1]) * np.sqrt(0.5)
-    fading[ids] = w if rho == 0.0 else rho * fading[ids] + np.sqrt(1.0 - rho * rho) * w
-    pos = window_pos[ids]
-    window_packets[ids] += arrivals[ids] - embb_window[ids, :, pos]
-    embb_window[ids, :, pos] = arrivals[ids]
-    window_pos[ids] = (pos + 1) % embb_window.shape[2]
-    refresh_gains(ids, st)
+    arrivals, embb_window, window_pos, window_packets = st.arrivals, st.embb_window, st.window_pos, st.window_packets
+    for e in ids:
+        rng.fill_fading(st.stream[e], st.fading[e], st.fading_power[e], st.rho, False)
+        if arrivals.shape[1]:
+            rng.fill_poisson(st.stream[e], arrivals[e], st.arrival_mean)
+    if arrivals.shape[1]:
+        pos = window_pos[ids]
+        window_packets[ids] += arrivals[ids] - embb_window[ids, :, pos]
+        embb_window[ids, :, pos] = arrivals[ids]
+        window_pos[ids] = (pos + 1) % embb_window.shape[2]
+    _refresh(ids, st)
 
 
 def begin_tti(env_ids, st):

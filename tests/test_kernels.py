@@ -66,10 +66,10 @@ def test_scalar_scalings_and_gain_fill_match_their_twins():
         assert kernels.unit_gain_db(x) == pytest.approx(float(reference.unit_gain_db(x)), abs=1e-15)
     for r in np.r_[0.0, rng.uniform(0.0, 1e9, size=50)]:
         assert kernels.unit_rate_bps(r, params) == pytest.approx(float(reference.unit_rate_bps(r, params)), rel=1e-12)
-    shape = net.fading.shape
+    shape = net.fading_power.shape
     out = [np.empty(shape) for _ in range(4)]
-    kernels.fill_channel_gain(net.large_scale_db, net.fading, out[0], out[1])
-    reference.fill_channel_gain(net.large_scale_db, net.fading, out[2], out[3])
+    kernels.fill_channel_gain(net.large_scale_db, net.fading_power, out[0], out[1])
+    reference.fill_channel_gain(net.large_scale_db, net.fading_power, out[2], out[3])
     np.testing.assert_allclose(out[0], out[2], rtol=1e-12)
     np.testing.assert_allclose(out[1], out[3], rtol=1e-12, atol=1e-12)
 
@@ -126,8 +126,8 @@ def test_observation_and_step_kernels_match_reference(seed, num_rus):
     for x, y in zip(feats_nb, feats_np):
         assert_same(x, y, "features")
     gain_norm, wide_norm, off_norm = feats_nb
-    gl_nb = kernels.channel_gain_lin(net.large_scale_db, net.fading)
-    gl_np = reference.channel_gain_lin(net.large_scale_db, net.fading)
+    gl_nb = kernels.channel_gain_lin(net.large_scale_db, net.fading_power)
+    gl_np = reference.channel_gain_lin(net.large_scale_db, net.fading_power)
     for x, y in zip(gl_nb, gl_np):
         assert_same(x, y, "channel_gain_lin")
     rate = rng.uniform(0, 5e6, size=cfg.num_ues)

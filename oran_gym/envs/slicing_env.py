@@ -170,6 +170,11 @@ class ORANSlicingEnv(gym.Env):
     * v0: initial version. Since 0.2.0 the default is `invalid_action="idle"` (was `"raise"`; a
       masked action now leaves the PRB idle and sets `info["invalid_action"]`), and
       `info["action_mask"]` is int8 (was bool). Dynamics and rewards are unchanged.
+    * v0, random stream (issue 14): fading, eMBB arrivals and the CSI error are drawn in the
+      kernels from a xoshiro256** stream seeded from `np_random` at reset (`oran_gym.sim.rng`;
+      |g|^2 ~ Exp(1) directly when `fading_rho == 0`). The model and its distributions are
+      unchanged, but a given seed now gives another trajectory than before, so results made
+      before this change differ from a rerun.
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
@@ -505,7 +510,7 @@ class ORANSlicingEnv(gym.Env):
             self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
             self._tti += 1
             truncated = self._tti >= self.config.episode_length_tti
-            net.advance(self.np_random)
+            net.advance()
             self._begin_tti()
             info["action_mask"] = self._mask.view(np.int8).copy()
             obs = self._observe()
@@ -554,7 +559,7 @@ class ORANSlicingEnv(gym.Env):
         self._last_complete_info = info
         self._tti += 1
         truncated = self._tti >= cfg.episode_length_tti
-        net.advance(self.np_random)
+        net.advance()
         # keep the evaluated allocation visible through `allocation` until the next step
         keep = (self._owner.copy(), self._power_w.copy(), self._assoc.copy())
         self._begin_tti()

@@ -14,7 +14,6 @@ sub-env objects), no rendering, and the per-env state accessors of the single en
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Mapping
 from types import ModuleType
@@ -29,6 +28,7 @@ from gymnasium.vector.utils import batch_space
 from oran_gym.config import ScenarioConfig
 from oran_gym.envs.slicing_env import ORANSlicingEnv, integer_actions
 from oran_gym.sim import batch_state, batched, channel, kernels
+from oran_gym.sim import rng as random_stream
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
@@ -82,7 +82,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         if max_episode_steps is not None:
             raise ValueError("max_episode_steps is not supported: episodes last episode_length_tti TTIs "
                              f"(set that scenario field instead), got {max_episode_steps!r}")
-        kernel_names = ("prb_step", "full_step", "begin_tti", "advance_dynamics", "refresh_gains")
+        kernel_names = ("prb_step", "full_step", "begin_tti", "advance_dynamics", "draw_initial")
         if isinstance(backend, str):
             if backend != "numba":
                 raise ValueError(f"backend must be 'numba' or a module of batched kernels, got {backend!r}"
@@ -128,16 +128,14 @@ class ORANSlicingVectorEnv(VectorEnv):
         ue, W = cfg.num_embb_ues, max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
         self._lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
         dims = batch_state.BatchDims(n=n, B=B, U=U, M=M, L=L, A=self._num_actions, W=W, E=ue,
-                                     O=self.single_observation_space.shape[0], prb=self._prb, csi=cfg.csi_error_db > 0)
-        fading = np.zeros((n, B, U, M), np.complex128)
-        given = {"fading": fading, "ue_slice": ue_slices(cfg), "levels_w": power_levels_w(cfg)}
-        if cfg.fading_rho == 0.0:  # the fading innovations are drawn straight into the fading array (no memory)
-            given["normals"] = fading.view(np.float64).reshape(n, B, U, M, 2)
+                                     O=self.single_observation_space.shape[0], prb=self._prb, corr=rho != 0.0)
+        given = {"ue_slice": ue_slices(cfg), "levels_w": power_levels_w(cfg)}
         # every array of the batch, by name (oran_gym.sim.batch_state.FIELDS is the one definition)
         self._a = a = batch_state.allocate(dims, params, **given)
         settings = {
             "prb_mode": self._prb, "paper_obs": self.obs_mode == "paper", "marginal": self.reward_mode == "marginal",
             "episode_length": cfg.episode_length_tti, "rho": rho, "use_csi_noise": cfg.csi_error_db > 0,
+            "csi_std_db": cfg.csi_error_db, "arrival_mean": self._lam,
             "embb_bps_per_packet": 8.0 * cfg.embb_packet_bytes / (W * cfg.tti_duration_s),
             "urllc_load_bps": 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s,
         }
@@ -145,7 +143,6 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._st = (batch_state.to_numba(a, **settings) if kernels is batched
                     else batch_state.NumpyBatchState(a, batch_state.BatchSettings(**settings)))
         self._rngs: list[np.random.Generator | None] = [None] * n
-        self._normal_rows = list(a.normals)  # one view per sub-env, made once (the draws run per sub-env)
         self._out_fields = tuple(f for f in batch_state.FIELDS if f[0].endswith("_out"))
         self._step_outputs = tuple(getattr(a, f[0]) for f in self._out_fields)
         self._autoreset = np.zeros(n, np.bool_)
@@ -330,19 +327,20 @@ class ORANSlicingVectorEnv(VectorEnv):
     def _reset_fast(self, ids: np.ndarray) -> None:
         """`NetworkState.initial` for static UEs without a trace, batched over `ids`.
 
-        Each sub-env draws from its own generator in the single env's order; the arithmetic is the
-        single env's NumPy code with a leading batch axis (element-wise, so the results are equal).
+        Each sub-env draws its drop and shadowing from its own generator in the single env's order
+        and seeds its stream from it; the arithmetic is the single env's NumPy code with a leading
+        batch axis (element-wise, so the results are equal); `draw_initial` then draws the first
+        fading, traffic window and CSI error from each stream, as `NetworkState.initial` does.
         """
         cfg = self.config
         B, U, M, _ = self._dims
         k = ids.size
-        ue, W = self._a.embb_window.shape[1], self._a.embb_window.shape[2]
         radius2 = np.empty((k, U))
         theta = np.empty((k, U))
         shadow = np.zeros((k, B, U))
         pos_of = {int(e): i for i, e in enumerate(ids)}
-        lo, hi, std, csi, lam = cfg.cell_min_radius_m**2, cfg.cell_radius_m**2, cfg.shadowing_std_db, cfg.csi_error_db, self._lam
-        normals, window, csi_noise = self._a.normals, self._a.embb_window, self._a.csi_noise_db
+        lo, hi, std = cfg.cell_min_radius_m**2, cfg.cell_radius_m**2, cfg.shadowing_std_db
+        stream = self._a.stream
 
         def draw(e, rng):
             i = pos_of[int(e)]
@@ -350,10 +348,7 @@ class ORANSlicingVectorEnv(VectorEnv):
             theta[i] = rng.uniform(0.0, 2.0 * np.pi, size=U)
             if std > 0:
                 shadow[i] = rng.normal(0.0, std, size=(B, U))
-            rng.standard_normal(out=normals[e])
-            window[e] = rng.poisson(lam, size=(ue, W))
-            if csi > 0:
-                csi_noise[e] = rng.normal(0.0, csi, size=(B, U, M))
+            stream[e] = random_stream.seed_state(rng)
 
         self._each_rng(ids, draw)
         r = np.sqrt(radius2)
@@ -361,37 +356,18 @@ class ORANSlicingVectorEnv(VectorEnv):
         d = np.linalg.norm(self._ru_pos_m[None, :, None, :] - ue_pos[:, None, :, :], axis=-1)
         d = np.maximum(d, cfg.cell_min_radius_m)
         self._a.large_scale_db[ids] = channel.pathloss_db(d, cfg.carrier_freq_hz) + shadow
-        fading = normals[ids].view(np.complex128).reshape(k, B, U, M)
-        fading *= math.sqrt(0.5)
-        self._a.fading[ids] = fading
-        self._a.window_pos[ids] = 0
-        self._a.window_packets[ids] = window[ids].sum(axis=2)
-        self._k.refresh_gains(ids, self._st)
+        self._k.draw_initial(ids, self._st)
 
     def _advance(self, ids: np.ndarray) -> None:
-        """Move `ids` one TTI on: each sub-env's draws from its own generator, then one batched kernel."""
+        """Move `ids` one TTI on: one batched kernel, each sub-env drawing from its own stream."""
         if self._compat:
             for e in ids:
                 net = self._nets[e]
-                net.advance(self._rngs[e])
+                net.advance()
                 self._a.gain_lin[e] = net.gain_lin
                 self._a.observed_gain_db[e] = net.observed_gain_db
                 self._a.offered_load_bps[e] = net.offered_load_bps
             return
-        cfg = self.config
-        B, U, M, _ = self._dims
-        ue, csi = cfg.num_embb_ues, cfg.csi_error_db
-        arrivals, csi_noise, lam = self._a.arrivals, self._a.csi_noise_db, self._lam
-        rows = self._normal_rows
-
-        def draw(e, rng):  # the single env's order: fading, arrivals, CSI error
-            rng.standard_normal(out=rows[e])
-            if ue:
-                arrivals[e] = rng.poisson(lam, size=ue)
-            if csi > 0:
-                csi_noise[e] = rng.normal(0.0, csi, size=(B, U, M))
-
-        self._each_rng(ids, draw)
         self._k.advance_dynamics(ids, self._st)
 
     def _begin_tti(self, ids: np.ndarray) -> None:

@@ -13,8 +13,8 @@ so swapping two can no longer go unnoticed. Adding a state field is one line in 
 
 Shapes are written in the dimensions of `BatchDims`: `n` sub-envs, `B` RUs, `U` UEs, `M` PRBs,
 `L` power levels, `A` actions, `W` eMBB window TTIs, `E` eMBB UEs, `O` observation size, and the switches `prb`
-(prb action mode) and `csi` (CSI error on); a field whose shape is `(1, ...)` when its switch is
-off is a placeholder the kernels never read.
+(prb action mode) and `corr` (correlated fading); a field whose shape is `(1, ...)` or
+`(n, 0, ...)` when its switch is off is a placeholder the kernels never read.
 """
 
 from __future__ import annotations
@@ -41,26 +41,26 @@ class BatchDims(NamedTuple):
     E: int
     O: int  # noqa: E741 - the observation size, as in the docstring's shape notation
     prb: bool
-    csi: bool
+    corr: bool  # correlated fading (rho > 0): the complex fading is kept across TTIs
 
 
-f8, f4, i8, b1, c16 = np.float64, np.float32, np.int64, np.bool_, np.complex128
+f8, f4, i8, b1, c16, u8 = np.float64, np.float32, np.int64, np.bool_, np.complex128, np.uint64
 
 # name, dtype, shape from BatchDims, initial value
 FIELDS: tuple[tuple[str, Any, Any, Any], ...] = (
     # network state (channel and traffic), as NetworkState holds it per sub-env
     ("large_scale_db", f8, lambda d: (d.n, d.B, d.U), 0.0),
-    ("fading", c16, lambda d: (d.n, d.B, d.U, d.M), 0.0),
+    ("fading", c16, lambda d: (d.n, d.B, d.U, d.M) if d.corr else (d.n, 0, 0, 0), 0.0),
+    ("fading_power", f8, lambda d: (d.n, d.B, d.U, d.M), 0.0),
     ("gain_lin", f8, lambda d: (d.n, d.B, d.U, d.M), 0.0),
     ("observed_gain_db", f8, lambda d: (d.n, d.B, d.U, d.M), 0.0),
     ("embb_window", i8, lambda d: (d.n, d.E, d.W), 0),
     ("window_pos", i8, lambda d: (d.n,), 0),
     ("window_packets", i8, lambda d: (d.n, d.E), 0),
     ("offered_load_bps", f8, lambda d: (d.n, d.U), 0.0),
-    # the random draws of a TTI, drawn in NumPy from each sub-env's generator and passed in
-    ("normals", f8, lambda d: (d.n, d.B, d.U, d.M, 2), 0.0),
+    # each sub-env's random stream (oran_gym.sim.rng) and the last TTI's eMBB arrivals
+    ("stream", u8, lambda d: (d.n, 4), 0),
     ("arrivals", i8, lambda d: (d.n, d.E), 0),
-    ("csi_noise_db", f8, lambda d: (d.n, d.B, d.U, d.M) if d.csi else (1, 1, 1, 1), 0.0),
     # scaled observation inputs of the TTI
     ("prb_gain_obs", f4, lambda d: (d.n, d.B * d.M, d.U) if d.prb else (1, 1, 1), 0.0),
     ("wideband_norm", f8, lambda d: (d.n, d.B, d.U), 0.0),
@@ -116,6 +116,8 @@ SETTINGS: tuple[tuple[str, Any], ...] = (
     ("episode_length", types.int64),
     ("rho", types.float64),
     ("use_csi_noise", types.boolean),
+    ("csi_std_db", types.float64),
+    ("arrival_mean", types.float64),
     ("embb_bps_per_packet", types.float64),
     ("urllc_load_bps", types.float64),
 )
@@ -180,6 +182,8 @@ class BatchSettings(NamedTuple):
     episode_length: int
     rho: float
     use_csi_noise: bool
+    csi_std_db: float
+    arrival_mean: float
     embb_bps_per_packet: float
     urllc_load_bps: float
 

@@ -11,9 +11,10 @@ Interface: every kernel takes the sub-envs to work on (`env_ids`), the actions w
 and `st`, the batch's `oran_gym.sim.batch_state.BatchState`: every state array by name (leading
 axis: N sub-environments; per-environment shapes are those of the single env, `[B, U, M]` gains,
 `[B, M]` owners, ...) and the batch's settings. The field table of `batch_state` is the one
-definition of that state. Random draws never happen here: the vector env draws from each sub-env's
-own `numpy.random.Generator` (so that the streams equal the single env's) into `st.normals`,
-`st.arrivals` and `st.csi_noise_db`. Nothing here imports gymnasium or torch.
+definition of that state. The TTI's random draws (fading, arrivals, CSI error) come from each
+sub-env's own stream `st.stream[e]`, through the same functions of `oran_gym.sim.rng` that
+`NetworkState` calls, in the same order, so that the streams equal the single env's. Nothing here
+imports gymnasium or torch.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from oran_gym.sim.rng import add_normal_noise, fill_fading, fill_poisson
 from oran_gym.sim.kernels import (
     LN10_OVER_10,
     build_full_observation,
@@ -62,7 +64,7 @@ __all__ = [
     "begin_tti",
     "full_step",
     "prb_step",
-    "refresh_gains",
+    "draw_initial",
 ]
 
 
@@ -229,35 +231,40 @@ def prb_step(env_ids, actions, st):
 
 @njit(cache=True, parallel=True)
 def advance_dynamics(env_ids, st):
-    """`NetworkState.advance` without UE movement or traces, for `env_ids`, from pre-drawn randoms.
-
-    `st.normals[e]` `[B, U, M, 2]` are the standard normals of the fading innovation,
-    `st.arrivals[e]` the eMBB packet arrivals, `st.csi_noise_db[e]` the CSI error (when
-    `st.use_csi_noise`), each drawn from sub-env e's generator in the single env's order.
-    """
-    fading, normals, embb_window, window_packets, window_pos = st.fading, st.normals, st.embb_window, st.window_packets, st.window_pos
-    num_rus, num_ues, num_prbs = fading.shape[1], fading.shape[2], fading.shape[3]
+    """`NetworkState.advance` without UE movement or traces, for `env_ids`: fading, arrivals, CSI
+    error drawn from each sub-env's stream, then gains and offered loads."""
+    embb_window, window_packets, window_pos, arrivals = st.embb_window, st.window_packets, st.window_pos, st.arrivals
     num_embb = window_packets.shape[1]
     window_len = embb_window.shape[2]
-    rho = st.rho
-    s = np.sqrt(0.5)
-    a = np.sqrt(1.0 - rho * rho)
     for i in prange(env_ids.shape[0]):
         e = env_ids[i]
-        for b in range(num_rus):
-            for u in range(num_ues):
-                for m in range(num_prbs):
-                    w = complex(normals[e, b, u, m, 0] * s, normals[e, b, u, m, 1] * s)
-                    if rho == 0.0:
-                        fading[e, b, u, m] = w
-                    else:
-                        g = fading[e, b, u, m]
-                        fading[e, b, u, m] = complex(rho * g.real + a * w.real, rho * g.imag + a * w.imag)
-        pos = window_pos[e]
-        for u in range(num_embb):
-            window_packets[e, u] += st.arrivals[e, u] - embb_window[e, u, pos]
-            embb_window[e, u, pos] = st.arrivals[e, u]
-        window_pos[e] = (pos + 1) % window_len
+        stream = st.stream[e]
+        fill_fading(stream, st.fading[e], st.fading_power[e], st.rho, False)
+        if num_embb:
+            fill_poisson(stream, arrivals[e], st.arrival_mean)
+            pos = window_pos[e]
+            for u in range(num_embb):
+                window_packets[e, u] += arrivals[e, u] - embb_window[e, u, pos]
+                embb_window[e, u, pos] = arrivals[e, u]
+            window_pos[e] = (pos + 1) % window_len
+        _refresh_gain(st, e)
+        _refresh_load(st, e)
+
+
+@njit(cache=True, parallel=True)
+def draw_initial(env_ids, st):
+    """The draws of `NetworkState.initial` that come from the stream, for `env_ids` (whose
+    `st.stream[e]` was just seeded): the first fading, a warm traffic window, then gains, CSI
+    error and offered loads."""
+    embb_window, window_packets = st.embb_window, st.window_packets
+    for i in prange(env_ids.shape[0]):
+        e = env_ids[i]
+        stream = st.stream[e]
+        fill_fading(stream, st.fading[e], st.fading_power[e], st.rho, True)
+        fill_poisson(stream, embb_window[e], st.arrival_mean)
+        for u in range(window_packets.shape[1]):
+            window_packets[e, u] = embb_window[e, u].sum()
+        st.window_pos[e] = 0
         _refresh_gain(st, e)
         _refresh_load(st, e)
 
@@ -265,14 +272,9 @@ def advance_dynamics(env_ids, st):
 @njit(cache=True, inline="always")
 def _refresh_gain(st, e):
     """`NetworkState._refresh_gains` of sub-env e (`kernels.fill_channel_gain`, then the CSI error), in place."""
-    fill_channel_gain(st.large_scale_db[e], st.fading[e], st.gain_lin[e], st.observed_gain_db[e])
+    fill_channel_gain(st.large_scale_db[e], st.fading_power[e], st.gain_lin[e], st.observed_gain_db[e])
     if st.use_csi_noise:
-        observed_gain_db, csi_noise_db = st.observed_gain_db, st.csi_noise_db
-        num_rus, num_ues, num_prbs = observed_gain_db.shape[1], observed_gain_db.shape[2], observed_gain_db.shape[3]
-        for b in range(num_rus):
-            for u in range(num_ues):
-                for m in range(num_prbs):
-                    observed_gain_db[e, b, u, m] += csi_noise_db[e, b, u, m]
+        add_normal_noise(st.stream[e], st.observed_gain_db[e], st.csi_std_db)
 
 
 @njit(cache=True, inline="always")
@@ -284,15 +286,6 @@ def _refresh_load(st, e):
         offered_load_bps[e, u] = window_packets[e, u] * st.embb_bps_per_packet
     for u in range(num_embb, offered_load_bps.shape[1]):
         offered_load_bps[e, u] = st.urllc_load_bps
-
-
-@njit(cache=True, parallel=True)
-def refresh_gains(env_ids, st):
-    """Gains, observed gains and offered loads of `env_ids` from their fading, large-scale loss and traffic."""
-    for i in prange(env_ids.shape[0]):
-        e = env_ids[i]
-        _refresh_gain(st, e)
-        _refresh_load(st, e)
 
 
 @njit(cache=True, parallel=True)

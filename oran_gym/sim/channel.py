@@ -1,7 +1,8 @@
-"""Topology and channel model: UE drops, 3GPP UMa path loss, shadowing, Rayleigh fading.
+"""Topology and channel model: UE drops, 3GPP UMa path loss, shadowing, UE movement, Jakes correlation.
 
-Every random draw takes an explicit `numpy.random.Generator` (the env's `np_random`), so that
-`reset(seed=s)` fixes the whole trajectory. Shapes follow `[num_rus, num_ues, num_prbs]`.
+The drop takes an explicit `numpy.random.Generator` (the env's `np_random`), so that
+`reset(seed=s)` fixes the whole trajectory; Rayleigh fading is drawn every TTI from the
+dynamics' own stream (`oran_gym.sim.rng`). Shapes follow `[num_rus, num_ues, num_prbs]`.
 """
 
 from __future__ import annotations
@@ -46,23 +47,6 @@ def distances_m(ue_pos_m: np.ndarray, ru_pos_m: np.ndarray, min_distance_m: floa
 def pathloss_db(distance_m: np.ndarray, carrier_freq_hz: float) -> np.ndarray:
     """3GPP UMa NLOS path loss as used by the paper: 13.54 + 39.08 log10(d) + 20 log10(f_c / GHz)."""
     return 13.54 + 39.08 * np.log10(distance_m) + 20.0 * math.log10(carrier_freq_hz / 1e9)
-
-
-def draw_rayleigh(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Complex small-scale fading g ~ CN(0, 1) of the given shape."""
-    z = rng.standard_normal(shape + (2,))
-    # (re, im) pairs are adjacent in memory: view them as complex numbers instead of combining
-    g = z.view(np.complex128).reshape(shape)
-    g *= math.sqrt(0.5)
-    return g
-
-
-def evolve_rayleigh(rng: np.random.Generator, fading: np.ndarray, rho: float) -> np.ndarray:
-    """Gauss-Markov step g' = rho g + sqrt(1 - rho^2) w, w ~ CN(0, 1); rho = 0 is a fresh draw."""
-    innovation = draw_rayleigh(rng, fading.shape)
-    if rho == 0.0:
-        return innovation
-    return rho * fading + math.sqrt(1.0 - rho * rho) * innovation
 
 
 def jakes_rho(speed_mps: float, carrier_freq_hz: float, tti_duration_s: float) -> float:

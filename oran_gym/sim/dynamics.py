@@ -1,7 +1,8 @@
 """Across-TTI dynamics: the network state (positions, large-scale loss, fading, traffic) and its evolution.
 
-`NetworkState.initial(cfg, rng)` draws a scenario; `state.advance(rng)` moves it one TTI on. Both
-draw only from the generator they are given, in a fixed order, so one seed fixes a trajectory.
+`NetworkState.initial(cfg, rng)` draws a scenario from the generator it is given and seeds the
+state's own random stream from it (`oran_gym.sim.rng`); `state.advance()` moves it one TTI on,
+drawing from that stream in a fixed order, so one seed fixes a trajectory.
 Nothing here imports gymnasium or torch.
 """
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from oran_gym.config import EMBB, URLLC, ScenarioConfig
 from oran_gym.sim import channel, kernels
+from oran_gym.sim import rng as random_stream
 
 __all__ = ["NetworkState", "ue_slices"]
 
@@ -36,21 +38,26 @@ class NetworkState:
     velocity_mps: np.ndarray  # [U, 2]
     shadowing_db: np.ndarray  # [B, U]
     large_scale_db: np.ndarray  # [B, U] path loss + shadowing
-    fading: np.ndarray  # [B, U, M] complex
+    fading: np.ndarray  # [B, U, M] complex small-scale fading g (empty when rho = 0: only |g|^2 is drawn)
+    fading_power: np.ndarray  # [B, U, M] |g|^2
     gain_lin: np.ndarray  # [B, U, M] true power gain of the current TTI
     observed_gain_db: np.ndarray  # [B, U, M] what the agent sees (CSI error)
     embb_window: np.ndarray  # [U_embb, W] arrivals (packets) per TTI of the sliding window
     window_pos: int
     window_packets: np.ndarray  # [U_embb] running sum of embb_window over its TTIs (exact integers)
+    arrivals: np.ndarray  # [U_embb] the last TTI's eMBB packet arrivals
     offered_load_bps: np.ndarray  # [U]
     rho: float
+    stream: np.ndarray  # uint64[4] state of the dynamics' random stream (oran_gym.sim.rng)
     trace: np.ndarray | None = None  # [T, 4] KPI trace; column 0 (internet) scales the loads
     trace_shift: np.ndarray | None = None  # [U] per-UE offset into the trace, in samples
     tti: int = 0
 
     @classmethod
     def initial(cls, cfg: ScenarioConfig, rng: np.random.Generator) -> NetworkState:
-        """Draw a new scenario: drops, shadowing, headings, fading, a warm traffic window, CSI error."""
+        """Draw a new scenario from `rng` (drops, shadowing, headings, trace offsets), seed the
+        dynamics' own stream from it, and draw the first TTI's fading, a warm traffic window and
+        the CSI error from that stream."""
         num_ues, num_rus, num_prbs = cfg.num_ues, cfg.num_rus, cfg.num_prbs
         ru_pos = channel.ru_positions_m(num_rus, cfg.inter_site_distance_m)
         home = channel.ue_home_ru(num_ues, num_rus)
@@ -61,17 +68,20 @@ class NetworkState:
             velocity = cfg.ue_speed_mps * np.column_stack([np.cos(heading), np.sin(heading)])
         else:
             velocity = np.zeros((num_ues, 2))
-        fading = channel.draw_rayleigh(rng, (num_rus, num_ues, num_prbs))
-        rho = cfg.fading_rho if cfg.fading_rho is not None else channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s)
-        window_len = max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
-        lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
-        window = rng.poisson(lam, size=(cfg.num_embb_ues, window_len)).astype(np.int64)
         trace = shift = None
         if cfg.traffic_trace is not None:
             from oran_gym.data import load_trace  # pandas only when a trace is used
 
             trace = load_trace(cfg.traffic_trace)
             shift = rng.integers(0, trace.shape[0], size=num_ues)
+        stream = random_stream.seed_state(rng)
+        rho = cfg.fading_rho if cfg.fading_rho is not None else channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s)
+        fading = np.zeros((num_rus, num_ues, num_prbs) if rho != 0.0 else (0, 0, 0), np.complex128)
+        fading_power = np.empty((num_rus, num_ues, num_prbs))
+        random_stream.fill_fading(stream, fading, fading_power, float(rho), True)
+        window_len = max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
+        window = np.empty((cfg.num_embb_ues, window_len), np.int64)
+        random_stream.fill_poisson(stream, window, cfg.embb_packet_rate_pps * cfg.tti_duration_s)
         state = cls(
             cfg=cfg,
             ue_slice=ue_slices(cfg),
@@ -82,23 +92,27 @@ class NetworkState:
             shadowing_db=shadowing,
             large_scale_db=np.zeros((num_rus, num_ues)),
             fading=fading,
+            fading_power=fading_power,
             gain_lin=np.zeros((num_rus, num_ues, num_prbs)),
             observed_gain_db=np.zeros((num_rus, num_ues, num_prbs)),
             embb_window=window,
             window_pos=0,
             window_packets=window.sum(axis=1),
+            arrivals=np.zeros(cfg.num_embb_ues, np.int64),
             offered_load_bps=np.zeros(num_ues),
             rho=float(rho),
+            stream=stream,
             trace=trace,
             trace_shift=shift,
         )
         state._refresh_large_scale()
-        state._refresh_gains(rng)
+        state._refresh_gains()
         state._refresh_offered_load()
         return state
 
-    def advance(self, rng: np.random.Generator) -> None:
-        """Move one TTI on: UE movement, fading, traffic arrivals, CSI error (in this order)."""
+    def advance(self) -> None:
+        """Move one TTI on: UE movement, then from the state's stream fading, traffic arrivals and
+        the CSI error (in this order)."""
         cfg = self.cfg
         self.tti += 1
         if cfg.ue_speed_mps > 0:
@@ -107,14 +121,14 @@ class NetworkState:
                 cfg.cell_min_radius_m, cfg.cell_radius_m, cfg.tti_duration_s,
             )
             self._refresh_large_scale()
-        self.fading = channel.evolve_rayleigh(rng, self.fading, self.rho)
+        random_stream.fill_fading(self.stream, self.fading, self.fading_power, self.rho, False)
         if cfg.num_embb_ues:
-            lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
-            arrivals = rng.poisson(lam, size=cfg.num_embb_ues)
+            arrivals = self.arrivals
+            random_stream.fill_poisson(self.stream, arrivals, cfg.embb_packet_rate_pps * cfg.tti_duration_s)
             self.window_packets += arrivals - self.embb_window[:, self.window_pos]
             self.embb_window[:, self.window_pos] = arrivals
             self.window_pos = (self.window_pos + 1) % self.embb_window.shape[1]
-        self._refresh_gains(rng)
+        self._refresh_gains()
         self._refresh_offered_load()
 
     # ---------------------------------------------------------------------------------------
@@ -122,12 +136,11 @@ class NetworkState:
         d = channel.distances_m(self.ue_pos_m, self.ru_pos_m, self.cfg.cell_min_radius_m)
         self.large_scale_db = channel.pathloss_db(d, self.cfg.carrier_freq_hz) + self.shadowing_db
 
-    def _refresh_gains(self, rng: np.random.Generator) -> None:
+    def _refresh_gains(self) -> None:
         # a fading draw of exactly 0 would give -inf dB: the dB value is floored at -300 dB
-        self.gain_lin, observed = kernels.channel_gain_lin(self.large_scale_db, self.fading)
+        kernels.fill_channel_gain(self.large_scale_db, self.fading_power, self.gain_lin, self.observed_gain_db)
         if self.cfg.csi_error_db > 0:
-            observed = observed + rng.normal(0.0, self.cfg.csi_error_db, size=observed.shape)
-        self.observed_gain_db = observed
+            random_stream.add_normal_noise(self.stream, self.observed_gain_db, self.cfg.csi_error_db)
 
     def _refresh_offered_load(self) -> None:
         cfg = self.cfg

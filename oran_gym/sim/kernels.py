@@ -660,33 +660,32 @@ def tti_observation_features(observed_gain_db, offered_load_bps, params):
 
 
 @njit(cache=True, inline="always")
-def fill_channel_gain(large_scale_db, fading, gain, gain_db):
+def fill_channel_gain(large_scale_db, fading_power, gain, gain_db):
     """Write h[b, u, m] = 10^(-(PL + S) / 10) |g|^2 into `gain` and its dB value (floored at -300 dB) into `gain_db`."""
-    num_rus, num_ues, num_prbs = fading.shape
+    num_rus, num_ues, num_prbs = fading_power.shape
     for b in range(num_rus):
         for u in range(num_ues):
             ls = 10.0 ** (-large_scale_db[b, u] / 10.0)
             for m in range(num_prbs):
-                g = fading[b, u, m]
-                h = ls * (g.real * g.real + g.imag * g.imag)
+                h = ls * fading_power[b, u, m]
                 gain[b, u, m] = h
                 gain_db[b, u, m] = 10.0 * np.log10(max(h, 1e-30))
 
 
 @njit(cache=True)
-def channel_gain_lin(large_scale_db, fading):
+def channel_gain_lin(large_scale_db, fading_power):
     """Power gain h[b, u, m] = 10^(-(PL + S) / 10) |g|^2 and its value in dB (floored at -300 dB).
 
     Args:
         large_scale_db: path loss plus shadowing `[B, U]`.
-        fading: complex small-scale fading `[B, U, M]`.
+        fading_power: small-scale fading power |g|^2 `[B, U, M]`.
 
     Returns:
         `(gain_lin [B, U, M], gain_db [B, U, M])`.
     """
-    gain = np.empty(fading.shape)
-    gain_db = np.empty(fading.shape)
-    fill_channel_gain(large_scale_db, fading, gain, gain_db)
+    gain = np.empty(fading_power.shape)
+    gain_db = np.empty(fading_power.shape)
+    fill_channel_gain(large_scale_db, fading_power, gain, gain_db)
     return gain, gain_db
 
 

@@ -6,6 +6,8 @@ oracle for the numba path and the `backend="numpy"` path of `evaluate_allocation
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from oran_gym.sim.params import GAIN_DB_MAX, GAIN_DB_MIN, unpack_params
@@ -109,7 +111,9 @@ def compute_sinr_lin(gain_lin, owner, power_w, noise_power_w):
     g = _owner_gain(gain_lin, owner)  # [B_j, B_b, M]
     received = g * power_w[:, None, :]  # power from RU j at the owner of (b, m)
     own = received[np.arange(num_rus), np.arange(num_rus), :]
-    interference = received.sum(axis=0) - own
+    # the other RUs' power only (not the total minus the own signal, which cancels badly when
+    # the own signal dominates)
+    interference = np.where(np.eye(num_rus, dtype=bool)[:, :, None], 0.0, received).sum(axis=0)
     sinr = own / (interference + noise_power_w)
     return np.where(owner >= 0, sinr, 0.0)
 
@@ -365,15 +369,93 @@ def tti_observation_features(observed_gain_db, offered_load_bps, params):
     )
 
 
-def channel_gain_lin(large_scale_db, fading):
+def channel_gain_lin(large_scale_db, fading_power):
     """NumPy twin of `kernels.channel_gain_lin`."""
-    gain = 10.0 ** (-large_scale_db / 10.0)[:, :, None] * (fading.real**2 + fading.imag**2)
+    gain = 10.0 ** (-large_scale_db / 10.0)[:, :, None] * fading_power
     return gain, 10.0 * np.log10(np.maximum(gain, 1e-30))
 
 
-def fill_channel_gain(large_scale_db, fading, gain, gain_db):
+def fill_channel_gain(large_scale_db, fading_power, gain, gain_db):
     """NumPy twin of `kernels.fill_channel_gain`."""
-    gain[...], gain_db[...] = channel_gain_lin(large_scale_db, fading)
+    gain[...], gain_db[...] = channel_gain_lin(large_scale_db, fading_power)
+
+
+# --- the random stream (oran_gym.sim.rng), in plain Python integers and floats -----------------
+class Xoshiro256:
+    """Pure-Python twin of `oran_gym.sim.rng`: the same bits and the same samplers, one at a time."""
+
+    MASK = (1 << 64) - 1
+
+    def __init__(self, state) -> None:
+        self.s = [int(x) for x in state]
+
+    def _rotl(self, x: int, k: int) -> int:
+        return ((x << k) | (x >> (64 - k))) & self.MASK
+
+    def next_u64(self) -> int:
+        s, m = self.s, self.MASK
+        result = (self._rotl((s[1] * 5) & m, 7) * 9) & m
+        t = (s[1] << 17) & m
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self._rotl(s[3], 45)
+        return result
+
+    def uniform(self) -> float:
+        return (self.next_u64() >> 11) * (1.0 / 9007199254740992.0)
+
+    def exponential(self) -> float:
+        return -math.log(1.0 - self.uniform())
+
+    def normal(self) -> float:
+        r = math.sqrt(2.0 * self.exponential())
+        return r * math.cos(2.0 * math.pi * self.uniform())
+
+    def poisson(self, lam: float) -> int:
+        if lam <= 0.0:
+            return 0
+        if lam < 10.0:
+            limit, k, p = math.exp(-lam), 0, self.uniform()
+            while p > limit:
+                k += 1
+                p *= self.uniform()
+            return k
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2.0)
+        while True:
+            u = self.uniform() - 0.5
+            v = self.uniform()
+            us = 0.5 - abs(u)
+            k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return int(k)
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1.0):
+                return int(k)
+
+    def fading(self, fading, rho: float, fresh: bool, shape) -> tuple[np.ndarray, np.ndarray]:
+        """Twin of `rng.fill_fading`: returns `(fading, fading_power)`."""
+        power = np.empty(shape)
+        out = np.zeros(shape, np.complex128) if rho != 0.0 else fading
+        a = math.sqrt(1.0 - rho * rho)
+        for idx in np.ndindex(*shape):
+            if rho == 0.0:
+                power[idx] = self.exponential()
+                continue
+            r = math.sqrt(self.exponential())
+            theta = 2.0 * math.pi * self.uniform()
+            w = complex(r * math.cos(theta), r * math.sin(theta))
+            g = w if fresh else rho * fading[idx] + a * w
+            out[idx] = g
+            power[idx] = g.real * g.real + g.imag * g.imag
+        return out, power
 
 
 def evaluate_packed(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
