@@ -9,9 +9,12 @@ step). Every contender gets the same kind of actions: uniform random over the ac
 drawn before timing, with `invalid_action="idle"` (a masked action idles the PRB); only the step
 calls are timed. Contenders: the single env (`gym.make`), `SyncVectorEnv` and `AsyncVectorEnv`
 over it, the native vector env with its numba kernels and with their NumPy twins (the batched
-NumPy reference), CartPole-v1, and mobile-env's `mobile-small-central-v0` when installed
-(`pip install mobile-env`, the `bench` extra). AsyncVectorEnv starts one process per sub-env, so
-it runs only up to N = 16 here. A profile of the native env at the largest N says where the time goes.
+NumPy reference), CartPole-v1, EnvPool's C++ CartPole-v1 at the same N and thread count, and
+mobile-env's `mobile-small-central-v0` (when installed: the `envpool` and `bench` extras).
+AsyncVectorEnv starts one process per sub-env, so it runs only up to N = 16 here. The `threads`
+table runs the native env at one thread beside its default (numba's thread count), the choice
+its docstring explains. Profiles of the native env at the largest N and of the single env say
+where the time goes.
 """
 
 from __future__ import annotations
@@ -67,7 +70,11 @@ def _single(make, min_s: float, seed: int = 0) -> float:
 
 def _vector(kind: str, n: int, min_s: float, seed: int = 0) -> float:
     kwargs = {"config": PRESET, "invalid_action": "idle"}
-    if kind == "native":
+    if kind == "envpool":
+        return _envpool(n, min_s, seed)
+    if kind == "native1":
+        envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", num_threads=1, **kwargs)
+    elif kind == "native":
         envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
     elif kind == "numpy":
         envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", backend=batched_numpy,
@@ -80,6 +87,24 @@ def _vector(kind: str, n: int, min_s: float, seed: int = 0) -> float:
     for a in actions[:30]:
         envs.step(a)
     rate = _steps_per_s(envs, actions, min_s, n)
+    envs.close()
+    return rate
+
+
+def _envpool(n: int, min_s: float, seed: int = 0) -> float | None:
+    """Env-steps/s of EnvPool's C++ CartPole-v1 with `n` envs in one batch, on numba's thread count."""
+    try:
+        import envpool
+    except ImportError:
+        return None
+    import numba
+
+    envs = envpool.make_gymnasium("CartPole-v1", num_envs=n, batch_size=n, num_threads=min(n, numba.get_num_threads()), seed=seed)
+    envs.reset()
+    actions = np.random.default_rng(seed).integers(0, 2, size=(256, n)).astype(np.int32)
+    for a in actions[:30]:
+        envs.step(a)
+    rate = _steps_per_s(envs, actions, min_s, n)  # EnvPool resets finished envs itself
     envs.close()
     return rate
 
@@ -100,10 +125,27 @@ def profile_native(n: int, steps: int) -> dict[str, Any]:
     actions = rng.integers(0, envs.single_action_space.n, size=(steps, n))
     for a in actions[:30]:
         envs.step(a)
+    return {"num_envs": n, "steps": steps, **_profile(lambda: [envs.step(a) for a in actions])}
+
+
+def profile_single(steps: int) -> dict[str, Any]:
+    """Share of the single env's step time per function (through gym.make; cProfile, own time)."""
+    env = gym.make("ORANSlicing-v0", config=PRESET, invalid_action="idle")
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, env.action_space.n, size=steps)
+
+    def run() -> None:
+        for a in actions:
+            if env.step(int(a))[3]:
+                env.reset()
+
+    return {"steps": steps, **_profile(run)}
+
+
+def _profile(fn) -> dict[str, Any]:
     prof = cProfile.Profile()
     prof.enable()
-    for a in actions:
-        envs.step(a)
+    fn()
     prof.disable()
     stats = pstats.Stats(prof).stats
     total = sum(v[2] for v in stats.values())
@@ -112,7 +154,7 @@ def profile_native(n: int, steps: int) -> dict[str, Any]:
         key = f"{Path(file).name}:{func}" if file != "~" else func
         named[key] = named.get(key, 0.0) + v[2]
     top = sorted(named.items(), key=lambda kv: -kv[1])[:8]
-    return {"num_envs": n, "steps": steps, "total_s": total, "top_own_time_share": {k: v / total for k, v in top}}
+    return {"total_s": total, "top_own_time_share": {k: v / total for k, v in top}}
 
 
 def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None, smoke: bool = False) -> dict[str, Any]:
@@ -132,7 +174,9 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         singles["mobile_env"] = mobile
     jobs = [(k, 1) for k in singles]
     for n in sizes:
-        jobs += [("native", n), ("numpy", n)]
+        jobs += [("native", n), ("numpy", n), ("envpool", n)]
+        if not smoke:
+            jobs.append(("native1", n))
         if n <= sync_max:
             jobs.append(("sync", n))
         if n <= async_max:
@@ -143,7 +187,8 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         for kind, n in jobs:
             key = kind if kind in singles else f"{kind}@{n}"
             rate = _single(singles[kind], min_s / 2) if kind in singles else _vector(kind, n, min_s)
-            samples.setdefault(key, []).append(rate)
+            if rate is not None:  # None: the peer is not installed
+                samples.setdefault(key, []).append(rate)
             bar.update()
     bar.close()
     med = {k: float(np.median(v)) for k, v in samples.items()}
@@ -152,7 +197,10 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         f"native@{big}_over_single": med[f"native@{big}"] / med["single"],
         f"native@{big}_over_numpy@{big}": med[f"native@{big}"] / med[f"numpy@{big}"],
         "single_over_cartpole": med["single"] / med["cartpole"],
+        "native@1_over_single": med["native@1"] / med["single"],
     }
+    if f"envpool@{big}" in med:
+        ratios[f"native@{big}_over_envpool@{big}"] = med[f"native@{big}"] / med[f"envpool@{big}"]
     if "mobile_env" in med:
         ratios["single_over_mobile_env"] = med["single"] / med["mobile_env"]
     if f"sync@{big}" in med:
@@ -166,11 +214,18 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         "steps_per_s": med,
         "per_round": samples,
         "ratios": ratios,
+        "threads": {f"native@{n}": {"default": med.get(f"native@{n}"), "one_thread": med.get(f"native1@{n}")}
+                    for n in sizes if f"native1@{n}" in med},
         "profile": profile_native(big, 50 if smoke else 250),
+        "profile_single": profile_single(500 if smoke else 20_000),
     }
     # target -> (ratio it reads, threshold)
     checks = {f"native@{big} >= 100x single": (f"native@{big}_over_single", 100.0),
-              f"native@{big} >= 3x numpy reference": (f"native@{big}_over_numpy@{big}", 3.0)}
+              f"native@{big} >= 3x numpy reference": (f"native@{big}_over_numpy@{big}", 3.0),
+              "single >= 1.0x CartPole-v1": ("single_over_cartpole", 1.0),
+              "native@1 >= 1.0x single": ("native@1_over_single", 1.0)}
+    if f"native@{big}_over_envpool@{big}" in ratios:
+        checks[f"native@{big} >= 3x EnvPool CartPole@{big}"] = (f"native@{big}_over_envpool@{big}", 3.0)
     if "single_over_mobile_env" in ratios:
         checks["single >= 100x mobile-env"] = ("single_over_mobile_env", 100.0)
     result["targets"] = {k: {"ratio": key, "measured": ratios[key], "threshold": t, "met": ratios[key] >= t}
@@ -192,8 +247,9 @@ def plot(result: dict[str, Any], path: Path) -> None:
     med = result["steps_per_s"]
     fig = Figure(figsize=(7, 4.2), dpi=100)
     ax = fig.subplots()
-    labels = {"native": "ORANSlicingVectorEnv (numba)", "numpy": "batched NumPy reference", "sync": "SyncVectorEnv",
-              "async": "AsyncVectorEnv"}
+    labels = {"native": "ORANSlicingVectorEnv (numba)", "native1": "ORANSlicingVectorEnv, 1 thread",
+              "numpy": "batched NumPy reference", "sync": "SyncVectorEnv", "async": "AsyncVectorEnv",
+              "envpool": "EnvPool CartPole-v1 (C++)"}
     for kind, label in labels.items():
         pts = sorted((int(k.split("@")[1]), v) for k, v in med.items() if k.startswith(kind + "@"))
         if pts:
@@ -222,6 +278,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     prof = result["profile"]
     lines.append(f"where the time goes at N = {prof['num_envs']}: " + ", ".join(
         f"{k} {100 * v:.0f} %" for k, v in list(prof["top_own_time_share"].items())[:5]))
+    lines.append("where the single env's time goes: " + ", ".join(
+        f"{k} {100 * v:.0f} %" for k, v in list(result["profile_single"]["top_own_time_share"].items())[:5]))
     return lines
 
 

@@ -47,8 +47,11 @@ class ORANSlicingVectorEnv(VectorEnv):
         backend: `"numba"` (default: the kernels of `oran_gym.sim.batched`), or a module with the
             same five kernels taking the state by name, such as the speed benchmark's NumPy
             reference `oran_gym.benchmarks.batched_numpy` (equal to rounding, not bit for bit).
-        num_threads: threads of the numba kernels and the random draws. Default: 1 below 256
-            sub-envs (waking threads costs more than it saves there), numba's thread count above.
+        num_threads: threads of the numba kernels and of the reset draws. Default: numba's
+            thread count when the env is made (the cores available). Another value is set
+            around every step and restored after it, which costs about 24 us a step
+            (`numba.set_num_threads` twice): more than a parallel launch saves at any N measured
+            (`benchmarks/bench_vector.py`, the `threads` table).
 
     Autoreset follows Gymnasium's `NEXT_STEP` mode: the step after a sub-env terminates or
     truncates resets it (reward 0, flags False, its reset observation and info) and ignores its
@@ -152,7 +155,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._ru_pos_m = channel.ru_positions_m(B, cfg.inter_site_distance_m)
         self._home_pos_m = self._ru_pos_m[channel.ue_home_ru(U, B)]
         if num_threads is None:
-            num_threads = 1 if n < 256 else numba.config.NUMBA_NUM_THREADS
+            num_threads = numba.get_num_threads()
         self._threads = num_threads
         self._workers = max(1, min(num_threads, os.cpu_count() or 1))
         self._pool = None
