@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numba
@@ -35,6 +35,11 @@ from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 __all__ = ["ORANSlicingVectorEnv"]
 
 
+PARALLEL_MIN_ENVS = int(os.environ.get("ORAN_GYM_PARALLEL_MIN_ENVS", "64"))
+"""From this many sub-envs up the kernels run on numba's threads by default; below it, their
+serial twins run on the calling thread (`benchmarks/bench_vector.py`'s `threads` table)."""
+
+
 class ORANSlicingVectorEnv(VectorEnv):
     """A batch of `num_envs` ORANSlicing environments with one shared scenario.
 
@@ -47,11 +52,12 @@ class ORANSlicingVectorEnv(VectorEnv):
         backend: `"numba"` (default: the kernels of `oran_gym.sim.batched`), or a module with the
             same five kernels taking the state by name, such as the speed benchmark's NumPy
             reference `oran_gym.benchmarks.batched_numpy` (equal to rounding, not bit for bit).
-        num_threads: threads of the numba kernels and of the reset draws. Default: numba's
-            thread count when the env is made (the cores available). Another value is set
-            around every step and restored after it, which costs about 24 us a step
-            (`numba.set_num_threads` twice): more than a parallel launch saves at any N measured
-            (`benchmarks/bench_vector.py`, the `threads` table).
+        num_threads: threads of the numba kernels and of the reset draws. Default: one below
+            `PARALLEL_MIN_ENVS` (64) sub-envs, where the kernels' serial twins run on the calling
+            thread (no parallel launch, about 6 us a call), numba's thread count from there up.
+            Any other value is set around every step and restored after it, which costs about
+            24 us a step (`numba.set_num_threads` twice). `benchmarks/bench_vector.py`'s
+            `threads` table measures the choice.
 
     Autoreset follows Gymnasium's `NEXT_STEP` mode: the step after a sub-env terminates or
     truncates resets it (reward 0, flags False, its reset observation and info) and ignores its
@@ -155,8 +161,12 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._ru_pos_m = channel.ru_positions_m(B, cfg.inter_site_distance_m)
         self._home_pos_m = self._ru_pos_m[channel.ue_home_ru(U, B)]
         if num_threads is None:
-            num_threads = numba.get_num_threads()
+            num_threads = 1 if n < PARALLEL_MIN_ENVS else numba.get_num_threads()
         self._threads = num_threads
+        if num_threads == 1 and all(callable(getattr(kernels, f"{k}_serial", None)) for k in kernel_names):
+            # one thread: the serial twins of the kernels, without a parallel launch or a thread switch
+            self._k = SimpleNamespace(**{k: getattr(kernels, f"{k}_serial") for k in kernel_names})
+            self._threads = numba.get_num_threads()
         self._workers = max(1, min(num_threads, os.cpu_count() or 1))
         self._pool = None
 
