@@ -11,6 +11,7 @@ from conftest import random_instance
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
 from oran_gym.allocation import scenario_arrays
 from oran_gym.sim import kernels, reference
+from oran_gym.sim.obs_layout import observation_size
 from oran_gym.sim.params import unpack_params
 
 SEEDS = range(40)
@@ -109,8 +110,10 @@ def test_kernels_match_reference(seed, num_rus):
     # masks at every cursor on the projected allocation's RU powers
     derived_assoc = Allocation.from_owner(alloc.owner, p_nb, cfg.num_ues).assoc
     for cursor in range(cfg.num_rus * cfg.num_prbs):
+        mask = np.zeros(cfg.num_ues * cfg.num_power_levels + 1, dtype=bool)
+        kernels.fill_prb_action_mask(mask, cursor, derived_assoc, ev_nb[3], ue_slice, levels, params, cfg.num_prbs)
         assert_same(
-            kernels.compute_prb_action_mask(cursor, derived_assoc, ev_nb[3], ue_slice, levels, params, cfg.num_prbs),
+            mask,
             reference.compute_prb_action_mask(cursor, derived_assoc, ev_nb[3], ue_slice, levels, params, cfg.num_prbs),
             "mask",
         )
@@ -133,35 +136,51 @@ def test_observation_and_step_kernels_match_reference(seed, num_rus):
     rate = rng.uniform(0, 5e6, size=cfg.num_ues)
     qos = rng.random(cfg.num_ues) < 0.5
     assoc = rng.integers(-1, cfg.num_rus, size=cfg.num_ues)
-    ru_power = rng.uniform(0, 8, size=cfg.num_rus)
-    fronthaul = rng.uniform(0, 50, size=cfg.num_rus)
-    for cursor in (0, cfg.num_prbs * cfg.num_rus - 1):
-        assert_same(
-            kernels.build_prb_observation(cursor, gain_norm, wide_norm, ue_slice, off_norm, rate, qos, assoc, ru_power, fronthaul, params),
-            reference.build_prb_observation(cursor, gain_norm, wide_norm, ue_slice, off_norm, rate, qos, assoc, ru_power, fronthaul, params),
-            "prb obs",
-        )
     assert_same(
         kernels.build_full_observation(gain_norm, wide_norm, ue_slice, off_norm, rate, qos, assoc, params),
         reference.build_full_observation(gain_norm, wide_norm, ue_slice, off_norm, rate, qos, assoc, params),
         "full obs",
     )
-    # a whole TTI of fused prb steps on twin copies of the state
-    state_nb = [np.full((cfg.num_rus, cfg.num_prbs), -1), np.zeros((cfg.num_rus, cfg.num_prbs)), np.full(cfg.num_ues, -1)]
-    state_np = [x.copy() for x in state_nb]
-    mask = kernels.compute_prb_action_mask(0, state_nb[2], np.zeros(cfg.num_rus), ue_slice, levels, params, cfg.num_prbs)
-    for cursor in range(cfg.num_rus * cfg.num_prbs):
-        action = int(rng.choice(np.flatnonzero(mask)))
-        features = (gain_norm, wide_norm, off_norm)
-        out_nb = kernels.prb_transition(action, cursor, net.gain_lin, features, tuple(state_nb), ue_slice, net.offered_load_bps,
-                                        levels, params)
-        out_np = reference.prb_transition(action, cursor, net.gain_lin, features, tuple(state_np), ue_slice,
-                                          net.offered_load_bps, levels, params)
-        for x, y in zip(out_nb, out_np):
-            assert_same(x, y, "prb_transition")
-        for x, y in zip(state_nb, state_np):
-            assert_same(x, y, "prb_transition state")
-        mask = out_nb[1]
+
+
+@pytest.mark.parametrize("obs_mode", ["full", "paper"])
+@pytest.mark.parametrize("seed", range(8))
+def test_prb_mode_env_steps_match_the_reference_transition(seed, obs_mode):
+    """The env's prb mode (the batched kernels on a batch of one) against `reference.prb_transition`,
+    a NumPy twin that re-evaluates the whole allocation each step, over two TTIs of masked random actions."""
+    from oran_gym.envs.slicing_env import ORANSlicingEnv
+
+    rng = np.random.default_rng(seed)
+    cfg, _, _, _ = random_instance(seed, int(rng.integers(1, 4)), csi_error_db=float(rng.choice([0.0, 2.0])))
+    env = ORANSlicingEnv(cfg, obs_mode=obs_mode, reward_mode="marginal", invalid_action="raise")
+    obs, info = env.reset(seed=seed)
+    params, ue_slice, levels = scenario_arrays(cfg)
+    per_tti = cfg.num_rus * cfg.num_prbs
+    for _ in range(2):
+        gains, load = env.gains, env.offered_load_bps
+        features = reference.tti_observation_features(env.observed_gains_db, load, params)
+        alloc = (np.full((cfg.num_rus, cfg.num_prbs), -1), np.zeros((cfg.num_rus, cfg.num_prbs)), np.full(cfg.num_ues, -1))
+        previous = reference.tti_reward(0.0, cfg.num_ues + int(np.count_nonzero(load > 0)), params)
+        for cursor in range(per_tti):
+            action = int(rng.choice(np.flatnonzero(env.action_masks())))
+            obs, reward, _, _, info = env.step(action)
+            out, mask, objective, n_rate, n_delay, rate_term, viol_term, tti_reward = reference.prb_transition(
+                action, cursor, gains, features, alloc, ue_slice, load, levels, params)
+            n_obs = observation_size("full", "prb", cfg.num_rus, cfg.num_ues, cfg.num_prbs)
+            ue_rate = out[n_obs:n_obs + cfg.num_ues]
+            assert_same(info["ue_rate_bps"], ue_rate, "ue rate")
+            assert_same(info["ru_power_w"], alloc[1].sum(axis=1), "RU power")
+            assert info["objective"] == pytest.approx(objective, rel=RTOL)
+            assert (info["violations"]["rate"], info["violations"]["delay"]) == (n_rate, n_delay)
+            assert reward == pytest.approx(tti_reward - previous, rel=1e-9, abs=1e-9)
+            previous = tti_reward
+            if cursor + 1 < per_tti:
+                assert_same(info["action_mask"].astype(bool), mask, "mask")
+                if obs_mode == "full":
+                    np.testing.assert_allclose(obs, out[:n_obs].astype(np.float32), rtol=0, atol=1e-7)
+                else:
+                    qos = out[-cfg.num_ues:]
+                    assert_same(obs, np.r_[qos, (cursor + 1) / per_tti].astype(np.float32), "paper obs")
 
 
 def test_hand_computed_single_ru_two_ues():

@@ -11,8 +11,8 @@ from gymnasium import spaces
 
 from oran_gym.allocation import Allocation, evaluate_allocation
 from oran_gym.config import ScenarioConfig
-from oran_gym.sim import kernels
-from oran_gym.sim.dynamics import NetworkState
+from oran_gym.sim import batch_state, batched, kernels
+from oran_gym.sim.dynamics import NetworkState, ue_slices
 from oran_gym.sim.obs_layout import observation_layout, observation_size
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
@@ -221,10 +221,6 @@ class ORANSlicingEnv(gym.Env):
         self._levels_w = power_levels_w(cfg)
         self._num_actions = U * L + 1
         self._grid_shape = (B, M)
-        layout = kernels.prb_output_slices(B, U, M)
-        self._out_slices = tuple(
-            layout[k] for k in ("obs", "ue_rate_bps", "sinr_db", "ru_power_w", "fronthaul_bps_per_hz", "delay_s", "qos_satisfied")
-        )
         # Python floats: scalar arithmetic on the hot path is faster than on NumPy scalars
         kp = unpack_params(self._params)
         self._theta_bias = float(kp.theta_bias)
@@ -235,12 +231,44 @@ class ORANSlicingEnv(gym.Env):
             self.action_space = spaces.MultiDiscrete(np.full(B * M, self._num_actions, dtype=np.int64))
         obs_dim = observation_size(self.obs_mode, self.action_mode, B, U, M)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
+        if self.action_mode == "prb":
+            # the prb mode steps a batch of one through the vector env's kernels (serial twins): the
+            # same arithmetic, an incremental step, one numba call with three arguments per step
+            dims = batch_state.BatchDims(n=1, B=B, U=U, M=M, L=L, A=self._num_actions, W=1, E=cfg.num_embb_ues,
+                                         O=obs_dim, prb=True, corr=False)
+            self._a = batch_state.allocate(dims, self._params, ue_slice=ue_slices(cfg), levels_w=self._levels_w)
+            settings = batch_state.settings_for(cfg, prb=True, paper_obs=self.obs_mode == "paper",
+                                                marginal=self.reward_mode == "marginal", rho=0.0, window_ttis=1)
+            self._batch_settings = settings
+            self._one = np.zeros(1, dtype=np.int64)  # env_ids of the batch
+            self._act = np.zeros(1, dtype=np.int64)
+            self._bind_batch()
         self._net: NetworkState | None = None
         self._invalid = False
         self._ended = self._warned_ended = False
         self._human_window: Any = None
         self._last_obs: np.ndarray | None = None
         self._last_info: dict[str, Any] | None = None
+
+    def _bind_batch(self) -> None:
+        """The numba view of the prb mode's batch and the views of its row (after init or unpickling)."""
+        a = self._a
+        self._st = batch_state.to_numba(a, **self._batch_settings)
+        # the TTI's allocation and the next action's mask, as views of the batch's row
+        self._owner, self._power_w, self._assoc, self._mask = a.owner[0], a.power_w[0], a.assoc[0], a.mask[0]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the numba structref and the views (rebuilt on load, sharing memory again)."""
+        state = self.__dict__.copy()
+        if self.action_mode == "prb":
+            for key in ("_st", "_owner", "_power_w", "_assoc", "_mask"):
+                state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.action_mode == "prb":
+            self._bind_batch()
 
     # ------------------------------------------------------------------------------------------
     # public state (DESIGN.md section 4)
@@ -321,7 +349,7 @@ class ORANSlicingEnv(gym.Env):
     @property
     def cursor(self) -> int:
         """Flat index b M + m of the PRB the next prb-mode action allocates."""
-        return self._cursor
+        return int(self._a.cursor[0]) if self.action_mode == "prb" else 0
 
     @property
     def tti(self) -> int:
@@ -352,9 +380,17 @@ class ORANSlicingEnv(gym.Env):
         self._net = NetworkState.initial(self.config, self.np_random)
         self._tti = 0
         cfg = self.config
-        self._owner = np.full((cfg.num_rus, cfg.num_prbs), -1, dtype=np.int64)
-        self._power_w = np.zeros((cfg.num_rus, cfg.num_prbs))
-        self._assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
+        if self.action_mode == "prb":
+            a = self._a
+            a.tti[0] = 0
+            a.prev_ue_rate[0], a.prev_qos[0], a.prev_assoc[0] = 0.0, False, -1
+            self._owner[:] = -1
+            self._power_w[:] = 0.0
+            self._assoc[:] = -1
+        else:
+            self._owner = np.full((cfg.num_rus, cfg.num_prbs), -1, dtype=np.int64)
+            self._power_w = np.zeros((cfg.num_rus, cfg.num_prbs))
+            self._assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
         empty = self._evaluate_current()
         self._prev_ue_rate = np.zeros(cfg.num_ues)
         self._prev_qos = np.zeros(cfg.num_ues, dtype=bool)
@@ -389,26 +425,18 @@ class ORANSlicingEnv(gym.Env):
     def _begin_tti(self) -> None:
         """Start a TTI on the current network state: empty allocation, fresh scaled gains."""
         net = self._net
+        if self.action_mode == "prb":
+            a = self._a
+            a.gain_lin[0] = net.gain_lin
+            a.observed_gain_db[0] = net.observed_gain_db
+            a.offered_load_bps[0] = net.offered_load_bps
+            batched.begin_tti_serial(self._one, self._st)
+            return
         self._cursor = 0
         self._owner.fill(-1)
         self._power_w.fill(0.0)
         self._assoc.fill(-1)
-        # reward of the empty allocation: every UE misses its delay budget (no rate) and every UE
-        # with a positive offered load misses its rate; the prb steps' rewards start from here
-        empty_violations = self.config.num_ues + int(np.count_nonzero(net.offered_load_bps > 0))
-        self._tti_reward_so_far = kernels.tti_reward(0.0, empty_violations, self._params)
-        self._features = self._gain_norm, self._wideband_norm, self._offered_norm = kernels.tti_observation_features(
-            net.observed_gain_db, net.offered_load_bps, self._params
-        )
-        if self.action_mode == "prb":
-            self._mask = kernels.compute_prb_action_mask(
-                0, self._assoc, np.zeros(self.config.num_rus), net.ue_slice, self._levels_w, self._params,
-                self.config.num_prbs,
-            )
-            self._cur_ue_rate = np.zeros(self.config.num_ues)
-            self._cur_qos = np.zeros(self.config.num_ues)
-            self._cur_ru_power = np.zeros(self.config.num_rus)
-            self._cur_fronthaul = np.zeros(self.config.num_rus)
+        self._features = kernels.tti_observation_features(net.observed_gain_db, net.offered_load_bps, self._params)
 
     def _evaluate_current(self, extra: dict[str, int] | None = None):
         net = self._net
@@ -418,20 +446,16 @@ class ORANSlicingEnv(gym.Env):
         )
 
     def _observe(self) -> np.ndarray:
-        net = self._net
-        if self.obs_mode == "paper":
-            qos = self._cur_qos if self.action_mode == "prb" else self._prev_qos
-            obs = np.empty(self.config.num_ues + 1, dtype=np.float32)
-            obs[:-1] = qos
-            obs[-1] = self._cursor / self._prbs_per_tti
-            return obs
         if self.action_mode == "prb":
-            return kernels.build_prb_observation(
-                self._cursor, self._gain_norm, self._wideband_norm, net.ue_slice, self._offered_norm,
-                self._cur_ue_rate, self._cur_qos, self._assoc, self._cur_ru_power, self._cur_fronthaul, self._params,
-            ).astype(np.float32)
+            return self._a.obs[0].copy()
+        if self.obs_mode == "paper":
+            obs = np.empty(self.config.num_ues + 1, dtype=np.float32)
+            obs[:-1] = self._prev_qos
+            obs[-1] = 0.0
+            return obs
+        gain_norm, wideband_norm, offered_norm = self._features
         return kernels.build_full_observation(
-            self._gain_norm, self._wideband_norm, net.ue_slice, self._offered_norm, self._prev_ue_rate,
+            gain_norm, wideband_norm, self._net.ue_slice, offered_norm, self._prev_ue_rate,
             self._prev_qos, self._prev_assoc, self._params,
         ).astype(np.float32)
 
@@ -455,7 +479,7 @@ class ORANSlicingEnv(gym.Env):
                 self._invalid = True
                 return 0
             u, lvl = divmod(a - 1, self.config.num_power_levels)
-            b, m = divmod(self._cursor, self.config.num_prbs)
+            b, m = divmod(self.cursor, self.config.num_prbs)
             why = (
                 f"UE {u} is associated with RU {self._assoc[u]}"
                 if self._assoc[u] >= 0 and self._assoc[u] != b
@@ -471,64 +495,39 @@ class ORANSlicingEnv(gym.Env):
 
     def _step_prb(self, action: Any):
         self._invalid = False
-        a = self._check_prb_action(action)
-        net = self._net
-        out, mask, objective, n_rate, n_delay, rate_term, viol_term, tti_reward = kernels.prb_transition(
-            a, self._cursor, net.gain_lin, self._features, (self._owner, self._power_w, self._assoc), net.ue_slice, net.offered_load_bps,
-            self._levels_w, self._params,
-        )
-        sl_obs, sl_rate, sl_sinr, sl_power, sl_fronthaul, sl_delay, sl_qos = self._out_slices
-        ue_rate = out[sl_rate]
-        ru_power = out[sl_power]
-        fronthaul = out[sl_fronthaul]
-        # views of one buffer the kernel allocated for this step: fresh objects every step
+        self._act[0] = self._check_prb_action(action)
+        batched.prb_step_serial(self._one, self._act, self._st)
+        a = self._a
+        scalars, ints = a.scalar_out[0].tolist(), a.int_out[0].tolist()
+        last = ints[3] == 1
         info = {
-            "objective": objective,
-            "reward_terms": {"rate": rate_term, "violation": viol_term, "bias": self._theta_bias},
-            "ue_rate_bps": ue_rate,
-            "sinr_db": out[sl_sinr].reshape(self._grid_shape),
-            "ru_power_w": ru_power,
-            "fronthaul_bps_per_hz": fronthaul,
-            "delay_s": out[sl_delay],
-            "violations": {"rate": n_rate, "delay": n_delay, "power_projection": 0, "association": 0},
-            "action_mask": mask.view(np.int8),
+            "objective": scalars[0],
+            "reward_terms": {"rate": scalars[1], "violation": scalars[2], "bias": self._theta_bias},
+            "ue_rate_bps": a.ue_rate_out[0].copy(),
+            "sinr_db": a.sinr_db_out[0].copy(),
+            "ru_power_w": a.ru_power_out[0].copy(),
+            "fronthaul_bps_per_hz": a.fronthaul_out[0].copy(),
+            "delay_s": a.delay_out[0].copy(),
+            "violations": {"rate": ints[0], "delay": ints[1], "power_projection": 0, "association": 0},
+            "action_mask": None,
             "invalid_action": self._invalid,
-            "tti": self._tti,
-            "tti_complete": False,
+            "tti": ints[2],
+            "tti_complete": last,
         }
-        self._cursor += 1
-        last = self._cursor == self._prbs_per_tti
-        info["tti_complete"] = last
-        if self.reward_mode == "marginal":
-            reward = tti_reward - self._tti_reward_so_far
-            self._tti_reward_so_far = tti_reward
-        else:
-            reward = tti_reward if last else 0.0
-        truncated = False
+        reward = float(a.reward_out[0])
+        truncated = ints[4] == 1
         if last:
             self._last_complete_info = info
             self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
             self._tti += 1
-            truncated = self._tti >= self.config.episode_length_tti
-            net.advance()
+            self._net.advance()
             self._begin_tti()
-            info["action_mask"] = self._mask.view(np.int8).copy()
-            obs = self._observe()
-        else:
-            self._mask = mask
-            self._cur_ue_rate = ue_rate
-            self._cur_qos = out[sl_qos]
-            self._cur_ru_power = ru_power
-            self._cur_fronthaul = fronthaul
-            if self.obs_mode == "paper":
-                obs = self._observe()
-            else:
-                obs = out[sl_obs].astype(np.float32)
+        info["action_mask"] = self._mask.view(np.int8).copy()
         self._last_info = info
-        self._last_obs = obs
+        self._last_obs = obs = a.obs[0].copy()
         if self.render_mode == "human" and last:
             self.render()
-        return obs, float(reward), False, truncated, info
+        return obs, reward, False, truncated, info
 
     def _check_full_action(self, action: Any) -> np.ndarray:
         n = self._prbs_per_tti

@@ -135,19 +135,13 @@ class ORANSlicingVectorEnv(VectorEnv):
                     channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s))
         self._nets: list[NetworkState | None] = [None] * n
         ue, W = cfg.num_embb_ues, max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
-        self._lam = cfg.embb_packet_rate_pps * cfg.tti_duration_s
         dims = batch_state.BatchDims(n=n, B=B, U=U, M=M, L=L, A=self._num_actions, W=W, E=ue,
                                      O=self.single_observation_space.shape[0], prb=self._prb, corr=rho != 0.0)
         given = {"ue_slice": ue_slices(cfg), "levels_w": power_levels_w(cfg)}
         # every array of the batch, by name (oran_gym.sim.batch_state.FIELDS is the one definition)
         self._a = a = batch_state.allocate(dims, params, **given)
-        settings = {
-            "prb_mode": self._prb, "paper_obs": self.obs_mode == "paper", "marginal": self.reward_mode == "marginal",
-            "episode_length": cfg.episode_length_tti, "rho": rho, "use_csi_noise": cfg.csi_error_db > 0,
-            "csi_std_db": cfg.csi_error_db, "arrival_mean": self._lam,
-            "embb_bps_per_packet": 8.0 * cfg.embb_packet_bytes / (W * cfg.tti_duration_s),
-            "urllc_load_bps": 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s,
-        }
+        settings = batch_state.settings_for(cfg, prb=self._prb, paper_obs=self.obs_mode == "paper",
+                                            marginal=self.reward_mode == "marginal", rho=rho, window_ttis=W)
         # what the kernels receive: a numba structref over the same arrays, or attribute access for NumPy kernels
         self._st = (batch_state.to_numba(a, **settings) if kernels is batched
                     else batch_state.NumpyBatchState(a, batch_state.BatchSettings(**settings)))

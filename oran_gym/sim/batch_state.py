@@ -25,7 +25,7 @@ import numpy as np
 from numba import types
 from numba.experimental import structref
 
-__all__ = ["BatchArrays", "BatchDims", "BatchState", "FIELDS", "SETTINGS", "allocate", "to_numba"]
+__all__ = ["BatchArrays", "BatchDims", "BatchState", "FIELDS", "SETTINGS", "allocate", "settings_for", "to_numba"]
 
 
 class BatchDims(NamedTuple):
@@ -171,6 +171,17 @@ def to_numba(arrays: BatchArrays, **settings: Any) -> BatchState:
         v = settings[name]
         values.append(bool(v) if typ == types.boolean else int(v) if typ == types.int64 else float(v))
     return BatchState(*arrays, *values)
+
+
+def settings_for(cfg: Any, *, prb: bool, paper_obs: bool, marginal: bool, rho: float, window_ttis: int) -> dict[str, Any]:
+    """The `SETTINGS` values of a scenario (`ScenarioConfig`) and the env's modes."""
+    return {
+        "prb_mode": prb, "paper_obs": paper_obs, "marginal": marginal,
+        "episode_length": cfg.episode_length_tti, "rho": rho, "use_csi_noise": cfg.csi_error_db > 0,
+        "csi_std_db": cfg.csi_error_db, "arrival_mean": cfg.embb_packet_rate_pps * cfg.tti_duration_s,
+        "embb_bps_per_packet": 8.0 * cfg.embb_packet_bytes / (window_ttis * cfg.tti_duration_s),
+        "urllc_load_bps": 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s,
+    }
 
 
 class BatchSettings(NamedTuple):

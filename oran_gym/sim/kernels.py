@@ -20,7 +20,6 @@ import numpy as np
 from numba import njit
 
 from oran_gym.sim.obs_layout import (
-    PRB_FIELDS,
     PRB_FRONTHAUL_HEADROOM,
     PRB_INDEX,
     PRB_POWER_HEADROOM,
@@ -31,7 +30,6 @@ from oran_gym.sim.obs_layout import (
     UE_QOS,
     UE_RATE,
     UE_SLICE,
-    observation_size,
 )
 from oran_gym.sim.params import (
     GAIN_DB_MAX,
@@ -401,18 +399,6 @@ def fill_prb_action_mask(mask, cursor, assoc, ru_power_w, ue_slice, levels_w, pa
             mask[1 + u * num_levels + lvl] = ok and levels_w[ue_slice[u], lvl] <= headroom
 
 
-@njit(cache=True)
-def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
-    """Valid actions of the prb mode for the PRB at `cursor` (flat index b M + m): `fill_prb_action_mask`.
-
-    Returns:
-        bool mask `[U L + 1]`.
-    """
-    mask = np.empty(ue_slice.shape[0] * levels_w.shape[1] + 1, dtype=np.bool_)
-    fill_prb_action_mask(mask, cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs)
-    return mask
-
-
 @njit(cache=True, inline="always")
 def unit_gain_db(x):
     """One gain in dB mapped to [0, 1] over [GAIN_DB_MIN, GAIN_DB_MAX], clipped (observation scaling)."""
@@ -489,26 +475,6 @@ def fill_prb_fields(obs, k, cursor, ru_power_w, fronthaul_bps_per_hz, params, nu
 
 
 @njit(cache=True)
-def build_prb_observation(
-    cursor, gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, ru_power_w,
-    fronthaul_bps_per_hz, params,
-):
-    """Observation of the prb mode, obs_mode "full": per-UE block, then the PRB being allocated.
-
-    Layout (`oran_gym.sim.obs_layout`): the per-UE block (see `build_ue_features`), then PRB index
-    m / M, RU b / B, remaining RU power / limit, fronthaul headroom / C^max, then every UE's
-    observed gain on that PRB (scaled), `U` values. All in [0, 1].
-    """
-    num_rus, num_ues, num_prbs = gain_norm.shape
-    obs = np.empty(num_ues * (num_rus + UE_FIELDS) + PRB_FIELDS + num_ues)
-    k = build_ue_features(wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params, obs)
-    b, m = fill_prb_fields(obs, k, cursor, ru_power_w, fronthaul_bps_per_hz, params, num_rus, num_prbs)
-    for u in range(num_ues):
-        obs[k + PRB_FIELDS + u] = gain_norm[b, u, m]
-    return obs
-
-
-@njit(cache=True)
 def build_full_observation(gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, params):
     """Observation of the full mode, obs_mode "full": per-UE block, then every observed gain.
 
@@ -522,32 +488,6 @@ def build_full_observation(gain_norm, wideband_norm, ue_slice, offered_norm, ue_
     for i in range(flat.shape[0]):
         obs[k + i] = flat[i]
     return obs
-
-
-@njit(cache=True)
-def prb_step(
-    action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params,
-):
-    """Apply one prb-mode action in place and evaluate the partial allocation of the TTI.
-
-    `action` must already be valid for `cursor` (the env checks the mask). Writes `owner`,
-    `power_w` and `assoc`; the allocation of the prb mode never needs projection, because masked
-    levels are never applied.
-
-    Returns:
-        the tuple of `evaluate_kernel` for the allocation after the action.
-    """
-    num_prbs = owner.shape[1]
-    num_levels = levels_w.shape[1]
-    b = cursor // num_prbs
-    m = cursor % num_prbs
-    if action > 0:
-        u = (action - 1) // num_levels
-        lvl = (action - 1) % num_levels
-        owner[b, m] = u
-        power_w[b, m] = levels_w[ue_slice[u], lvl]
-        assoc[u] = b
-    return evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
 
 
 @njit(cache=True)
@@ -566,73 +506,6 @@ def _layout(sizes):
         start += n
     out["size"] = start
     return out
-
-
-def prb_output_slices(num_rus, num_ues, num_prbs):
-    """Offsets of the fields packed in the buffer `prb_transition` returns.
-
-    Layout: observation (`obs_layout.observation_size` of the prb mode), ue_rate_bps `[U]`, sinr_db `[B M]`, ru_power_w `[B]`,
-    fronthaul_bps_per_hz `[B]`, delay_s `[U]`, qos_satisfied `[U]` (0/1).
-    """
-    sizes = (
-        ("obs", observation_size("full", "prb", num_rus, num_ues, num_prbs)),
-        ("ue_rate_bps", num_ues),
-        ("sinr_db", num_rus * num_prbs),
-        ("ru_power_w", num_rus),
-        ("fronthaul_bps_per_hz", num_rus),
-        ("delay_s", num_ues),
-        ("qos_satisfied", num_ues),
-    )
-    return _layout(sizes)
-
-
-@njit(cache=True)
-def prb_transition(action, cursor, gain_lin, features, allocation, ue_slice, offered_load_bps, levels_w, params):
-    """One fused prb-mode step: `prb_step`, then the TTI reward, the mask and observation for `cursor + 1`.
-
-    One numba call per environment step, returning two arrays (boxing each returned array costs
-    about 1 us, more than the physics), keeps the per-step cost near the call overhead. When
-    `cursor + 1` ends the TTI the mask and observation describe the same TTI's last PRB and the env
-    rebuilds them for the next TTI.
-
-    Args:
-        features: `(gain_norm, wideband_norm, offered_norm)`, as `tti_observation_features` returns them.
-        allocation: `(owner, power_w, assoc)` of the TTI so far, updated in place.
-
-    Returns:
-        `(float64 buffer laid out as `prb_output_slices`, action mask [U L + 1], objective_bps,
-        number of rate violations, number of delay violations, reward rate term, reward violation
-        term, TTI reward of the partial allocation)`; the rate term is the prb mode's
-        `reward_rate_per_bps(params) * objective`.
-    """
-    gain_norm, wideband_norm, offered_norm = features
-    owner, power_w, assoc = allocation
-    num_rus, num_prbs = owner.shape
-    num_ues = ue_slice.shape[0]
-    sinr, _, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = prb_step(
-        action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params
-    )
-    nxt = min(cursor + 1, num_rus * num_prbs - 1)
-    qos_ok = ~(rate_v | delay_v)
-    mask = compute_prb_action_mask(nxt, assoc, ru_power, ue_slice, levels_w, params, num_prbs)
-    obs = build_prb_observation(
-        nxt, gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate, qos_ok, assoc, ru_power, fronthaul, params
-    )
-    sinr_db = compute_sinr_db(sinr, owner)
-    n_obs = obs.shape[0]
-    out = np.empty(n_obs + 3 * num_ues + num_rus * num_prbs + 2 * num_rus)
-    k = _put(out, 0, obs)
-    k = _put(out, k, ue_rate)
-    k = _put(out, k, sinr_db)
-    k = _put(out, k, ru_power)
-    k = _put(out, k, fronthaul)
-    k = _put(out, k, delay)
-    for u in range(num_ues):
-        out[k + u] = 1.0 if qos_ok[u] else 0.0
-    n_rate, n_delay = rate_v.sum(), delay_v.sum()
-    rate_term = reward_rate_per_bps(params) * objective
-    viol_term = reward_violation_term(n_rate + n_delay, params)
-    return out, mask, objective, n_rate, n_delay, rate_term, viol_term, rate_term + viol_term + theta_bias(params)
 
 
 @njit(cache=True)

@@ -231,7 +231,7 @@ def evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params
 
 
 def compute_prb_action_mask(cursor, assoc, ru_power_w, ue_slice, levels_w, params, num_prbs):
-    """NumPy twin of `kernels.compute_prb_action_mask`."""
+    """The prb-mode action mask for the PRB at `cursor` (the reference for `kernels.fill_prb_action_mask`)."""
     b = cursor // num_prbs
     headroom = unpack_params(params).ru_power_limit_w * (1.0 + POWER_RTOL) - ru_power_w[b]
     ue_ok = (assoc < 0) | (assoc == b)  # [U]
@@ -295,7 +295,7 @@ def build_prb_observation(
     cursor, gain_norm, wideband_norm, ue_slice, offered_norm, ue_rate_bps, qos_ok, assoc, ru_power_w,
     fronthaul_bps_per_hz, params,
 ):
-    """NumPy twin of `kernels.build_prb_observation`."""
+    """The prb-mode observation for the PRB at `cursor` (the reference for the batched kernels' observation rows)."""
     kp = unpack_params(params)
     num_rus, num_ues, num_prbs = gain_norm.shape
     obs = np.empty(num_ues * (num_rus + 6) + 4)
@@ -324,7 +324,7 @@ def build_full_observation(gain_norm, wideband_norm, ue_slice, offered_norm, ue_
 
 
 def prb_step(action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_load_bps, levels_w, params):
-    """NumPy twin of `kernels.prb_step`."""
+    """Apply a prb-mode action and re-evaluate the whole allocation (the reference step)."""
     num_prbs = owner.shape[1]
     num_levels = levels_w.shape[1]
     b, m = divmod(int(cursor), num_prbs)
@@ -337,7 +337,8 @@ def prb_step(action, cursor, gain_lin, owner, power_w, assoc, ue_slice, offered_
 
 
 def prb_transition(action, cursor, gain_lin, features, allocation, ue_slice, offered_load_bps, levels_w, params):
-    """NumPy twin of `kernels.prb_transition`."""
+    """One prb-mode step re-evaluated from scratch: the reference the env's prb mode (the batched
+    kernels on a batch of one) is tested against, step by step (`tests/test_kernels.py`)."""
     gain_norm, wideband_norm, offered_norm = features
     owner, power_w, assoc = allocation
     sinr, _, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = prb_step(
