@@ -19,7 +19,7 @@ from oran_gym.allocation import scenario_arrays
 from oran_gym.sim.params import unpack_params
 
 __all__ = [
-    "AllocationPolicy", "TTIView", "allocation_to_action", "check_number", "level_index", "prb_rates_bps", "ru_power_limit_w",
+    "AllocationPolicy", "TTIView", "allocation_to_action", "check_number", "delay_rate_floor_bps", "level_index", "prb_rates_bps", "ru_power_limit_w",
 ]
 
 
@@ -46,6 +46,18 @@ def check_number(owner: str, name: str, value: Any, *, lo: float | None = None, 
     if not ok:
         raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}")
     return int(value) if integer else float(value)
+
+
+def delay_rate_floor_bps(params: np.ndarray, ue_slice: np.ndarray) -> np.ndarray:
+    """Eq. (16) inverted for planning: the rate each UE needs to meet its delay budget, `[U]` bit/s.
+
+    `D_u = fibre + mu_s / R_u <= D^max` holds exactly when `R_u >= mu_s / (D^max - fibre)`; where the
+    fibre alone exceeds the budget no rate is enough (inf). The heuristics and the MILP plan with it.
+    """
+    kp = unpack_params(params)
+    room = kp.delay_budget_s[ue_slice] - kp.fibre_delay_s
+    with np.errstate(divide="ignore"):
+        return np.where(room > 0, kp.packet_bits[ue_slice] / np.where(room > 0, room, 1.0), np.inf)
 
 
 def ru_power_limit_w(cfg: ScenarioConfig) -> float:

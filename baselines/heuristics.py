@@ -16,7 +16,7 @@ sets the level of every assigned PRB:
 from __future__ import annotations
 
 import numpy as np
-from oran_gym.baselines.common import AllocationPolicy, ru_power_limit_w
+from oran_gym.baselines.common import AllocationPolicy, delay_rate_floor_bps, ru_power_limit_w
 
 from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
@@ -261,9 +261,7 @@ class SliceAwareGreedyPolicy(_Heuristic):
         gain, best_ru = _observed(env)
         rate = _nominal_rate_bps(cfg, gain)
         load = env.offered_load_bps
-        room = kp.delay_budget_s[ue_slice] - kp.fibre_delay_s
-        delay_rate = np.where(room > 0, kp.packet_bits[ue_slice] / np.maximum(room, 1e-12), np.inf)
-        need = np.maximum(load, delay_rate)
+        need = np.maximum(load, delay_rate_floor_bps(params, ue_slice))
         owner = np.full((cfg.num_rus, cfg.num_prbs), -1, dtype=np.int64)
         order: list[tuple[int, int]] = []
         for slice_id in (1, 0):  # URLLC first

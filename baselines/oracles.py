@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 from numba import njit
-from oran_gym.baselines.common import AllocationPolicy, check_number, prb_rates_bps
+from oran_gym.baselines.common import AllocationPolicy, check_number, delay_rate_floor_bps, prb_rates_bps
 from scipy import optimize, sparse
 
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
@@ -270,10 +270,10 @@ class MILPOracle:
             add(ix[b].transpose(1, 0, 2).reshape(M, U * L), 1.0, -np.inf, 1.0)  # one owner per PRB
             add(ix[b].ravel(), power[b].ravel(), -np.inf, kp.ru_power_limit_w)  # eqs. (11) and (15)
         eps = 1e-6  # Mbit/s
-        delay_room = kp.delay_budget_s[ue_slice] - kp.fibre_delay_s
+        delay_floor_bps = delay_rate_floor_bps(params, ue_slice)
         for u in range(U):
             req_rate = load[u] / 1e6
-            req_delay = kp.packet_bits[ue_slice[u]] / delay_room[u] / 1e6 if delay_room[u] > 0 else math.inf
+            req_delay = delay_floor_bps[u] / 1e6
             for req, iv in ((req_rate, iv_rate[u]), (req_delay, iv_delay[u])):
                 if math.isinf(req):
                     add(np.array([iv]), 1.0, 1.0, 1.0)  # unattainable: always violated
