@@ -1,11 +1,14 @@
-"""Batched numba kernels: N environments stepped in one call (`ORANSlicingVectorEnv`).
+"""Batched numba kernels: N environments stepped in one call (`ORANSlicingVectorEnv`, and the
+single env's prb mode as a batch of one through the serial twins, `*_serial`).
 
-These kernels give, for every sub-environment, the same numbers bit for bit as the single env's
-kernels (`oran_gym.sim.kernels`): they use the same formulas in the same order of floating-point
-operations. The prb step is incremental: an action changes one PRB, so only the SINR of that PRB
-index on every RU, the rate of the UEs that own those PRBs and the power of one RU are recomputed
-(each recomputed sum runs over the same terms in the same order as the full evaluation, so the
-result is identical). The tests compare every output with `SyncVectorEnv` over the single env.
+Every equation comes from the scalar helpers of `oran_gym.sim.kernels`, in the same order of
+floating-point operations as the full evaluation (`evaluate_allocation`). The prb step is
+incremental: an action changes one PRB, so only the SINR of that PRB index on every RU, the rate
+of the UEs that own those PRBs and the power of one RU are recomputed (each recomputed sum runs
+over the same terms in the same order as the full evaluation, so the result is identical). The
+tests compare the vector env with `SyncVectorEnv` over the single env (full mode: independent
+code; both modes: the dynamics and the autoreset), and the single env's prb steps with the NumPy
+reference transition of `oran_gym.sim.reference`, which re-evaluates everything each step.
 
 Interface: every kernel takes the sub-envs to work on (`env_ids`), the actions where it steps,
 and `st`, the batch's `oran_gym.sim.batch_state.BatchState`: every state array by name (leading
