@@ -354,7 +354,7 @@ class ORANSlicingEnv(gym.Env):
     @property
     def tti(self) -> int:
         """TTIs completed in this episode."""
-        return self._tti
+        return int(self._a.tti[0]) if self.action_mode == "prb" else self._tti
 
     def action_masks(self) -> np.ndarray:
         """Valid actions of the next step (sb3-contrib convention); full mode: every entry of every PRB."""
@@ -378,26 +378,21 @@ class ORANSlicingEnv(gym.Env):
         if options:
             raise ValueError(f"reset(options=...) takes no keys in ORANSlicing-v0, got {sorted(options)}")
         self._net = NetworkState.initial(self.config, self.np_random)
-        self._tti = 0
         cfg = self.config
         if self.action_mode == "prb":
-            a = self._a
-            a.tti[0] = 0
-            a.prev_ue_rate[0], a.prev_qos[0], a.prev_assoc[0] = 0.0, False, -1
-            self._owner[:] = -1
-            self._power_w[:] = 0.0
-            self._assoc[:] = -1
+            self._a.tti[0] = 0  # the batch counts TTIs, holds the allocation and starts it empty
         else:
+            self._tti = 0
             self._owner = np.full((cfg.num_rus, cfg.num_prbs), -1, dtype=np.int64)
             self._power_w = np.zeros((cfg.num_rus, cfg.num_prbs))
             self._assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
-        empty = self._evaluate_current()
-        self._prev_ue_rate = np.zeros(cfg.num_ues)
-        self._prev_qos = np.zeros(cfg.num_ues, dtype=bool)
-        self._prev_assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
+            self._prev_ue_rate = np.zeros(cfg.num_ues)
+            self._prev_qos = np.zeros(cfg.num_ues, dtype=bool)
+            self._prev_assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
         self._last_tti_alloc = None
         self._last_complete_info = None
         self._begin_tti()
+        empty = self._evaluate_current()
         info = self._make_info(empty, tti=0, tti_complete=False)
         self._last_info = info
         self._last_obs = obs = self._observe()
@@ -519,7 +514,6 @@ class ORANSlicingEnv(gym.Env):
         if last:
             self._last_complete_info = info
             self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
-            self._tti += 1
             self._net.advance()
             self._begin_tti()
         info["action_mask"] = self._mask.view(np.int8).copy()
