@@ -421,10 +421,7 @@ class ORANSlicingEnv(gym.Env):
         """Start a TTI on the current network state: empty allocation, fresh scaled gains."""
         net = self._net
         if self.action_mode == "prb":
-            a = self._a
-            a.gain_lin[0] = net.gain_lin
-            a.observed_gain_db[0] = net.observed_gain_db
-            a.offered_load_bps[0] = net.offered_load_bps
+            batch_state.load_network(self._a, 0, net)
             batched.begin_tti_serial(self._one, self._st)
             return
         self._cursor = 0

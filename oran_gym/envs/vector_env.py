@@ -320,9 +320,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         if self._compat:
             for e in ids:  # movement or traces: the single env's own code, sub-env by sub-env
                 net = self._nets[e] = NetworkState.initial(self.config, self._rngs[e])
-                self._a.gain_lin[e] = net.gain_lin
-                self._a.observed_gain_db[e] = net.observed_gain_db
-                self._a.offered_load_bps[e] = net.offered_load_bps
+                batch_state.load_network(self._a, e, net)
         else:
             self._reset_fast(ids)
         self._a.tti[ids] = 0
@@ -369,11 +367,8 @@ class ORANSlicingVectorEnv(VectorEnv):
         """Move `ids` one TTI on: one batched kernel, each sub-env drawing from its own stream."""
         if self._compat:
             for e in ids:
-                net = self._nets[e]
-                net.advance()
-                self._a.gain_lin[e] = net.gain_lin
-                self._a.observed_gain_db[e] = net.observed_gain_db
-                self._a.offered_load_bps[e] = net.offered_load_bps
+                self._nets[e].advance()
+                batch_state.load_network(self._a, e, self._nets[e])
             return
         self._k.advance_dynamics(ids, self._st)
 

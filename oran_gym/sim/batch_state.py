@@ -25,7 +25,7 @@ import numpy as np
 from numba import types
 from numba.experimental import structref
 
-__all__ = ["BatchArrays", "BatchDims", "BatchState", "FIELDS", "SETTINGS", "allocate", "settings_for", "to_numba"]
+__all__ = ["BatchArrays", "BatchDims", "BatchState", "FIELDS", "SETTINGS", "allocate", "load_network", "settings_for", "to_numba"]
 
 
 class BatchDims(NamedTuple):
@@ -171,6 +171,14 @@ def to_numba(arrays: BatchArrays, **settings: Any) -> BatchState:
         v = settings[name]
         values.append(bool(v) if typ == types.boolean else int(v) if typ == types.int64 else float(v))
     return BatchState(*arrays, *values)
+
+
+def load_network(arrays: BatchArrays, e: int, net: Any) -> None:
+    """Row `e` takes the TTI's gains, observed gains and offered loads of a `NetworkState` (dynamics
+    run in Python: moving UEs, traces, and the single env's prb mode)."""
+    arrays.gain_lin[e] = net.gain_lin
+    arrays.observed_gain_db[e] = net.observed_gain_db
+    arrays.offered_load_bps[e] = net.offered_load_bps
 
 
 def settings_for(cfg: Any, *, prb: bool, paper_obs: bool, marginal: bool, rho: float, window_ttis: int) -> dict[str, Any]:
