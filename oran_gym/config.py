@@ -219,6 +219,26 @@ class ScenarioConfig:
         """Decisions per TTI in the prb action mode: B M."""
         return self.num_rus * self.num_prbs
 
+    @property
+    def embb_packets_per_tti(self) -> float:
+        """Mean eMBB packet arrivals per UE and TTI (the Poisson mean)."""
+        return self.embb_packet_rate_pps * self.tti_duration_s
+
+    @property
+    def load_window_ttis(self) -> int:
+        """TTIs of the sliding window that sets the eMBB offered load (at least one)."""
+        return max(1, int(round(self.embb_load_window_s / self.tti_duration_s)))
+
+    @property
+    def embb_load_bps_per_packet(self) -> float:
+        """Offered load one packet in the eMBB window adds: its bits over the window's duration."""
+        return 8.0 * self.embb_packet_bytes / (self.load_window_ttis * self.tti_duration_s)
+
+    @property
+    def urllc_load_bps(self) -> float:
+        """Offered load of a URLLC UE: its constant bit rate."""
+        return 8.0 * self.urllc_packet_bytes / self.urllc_packet_interval_s
+
     # --- construction -------------------------------------------------------------------------
     @classmethod
     def preset(cls, name: str) -> ScenarioConfig:

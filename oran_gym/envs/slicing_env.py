@@ -238,7 +238,7 @@ class ORANSlicingEnv(gym.Env):
                                          O=obs_dim, prb=True, corr=False)
             self._a = batch_state.allocate(dims, self._params, ue_slice=ue_slices(cfg), levels_w=self._levels_w)
             settings = batch_state.settings_for(cfg, prb=True, paper_obs=self.obs_mode == "paper",
-                                                marginal=self.reward_mode == "marginal", rho=0.0, window_ttis=1)
+                                                marginal=self.reward_mode == "marginal", rho=0.0)
             self._batch_settings = settings
             self._one = np.zeros(1, dtype=np.int64)  # env_ids of the batch
             self._act = np.zeros(1, dtype=np.int64)

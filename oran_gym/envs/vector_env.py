@@ -130,18 +130,16 @@ class ORANSlicingVectorEnv(VectorEnv):
         # the fast dynamics path covers static UEs without a trace; otherwise each sub-env keeps a
         # NetworkState (the single env's own code) and the batch copies its arrays every TTI
         self._compat = cfg.ue_speed_mps > 0 or cfg.traffic_trace is not None
-        # the fading correlation, as NetworkState.initial computes it (Jakes from the speed when unset)
-        rho = float(cfg.fading_rho if cfg.fading_rho is not None else
-                    channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s))
+        rho = channel.fading_correlation(cfg)
         self._nets: list[NetworkState | None] = [None] * n
-        ue, W = cfg.num_embb_ues, max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
+        ue, W = cfg.num_embb_ues, cfg.load_window_ttis
         dims = batch_state.BatchDims(n=n, B=B, U=U, M=M, L=L, A=self._num_actions, W=W, E=ue,
                                      O=self.single_observation_space.shape[0], prb=self._prb, corr=rho != 0.0)
         given = {"ue_slice": ue_slices(cfg), "levels_w": power_levels_w(cfg)}
         # every array of the batch, by name (oran_gym.sim.batch_state.FIELDS is the one definition)
         self._a = a = batch_state.allocate(dims, params, **given)
         settings = batch_state.settings_for(cfg, prb=self._prb, paper_obs=self.obs_mode == "paper",
-                                            marginal=self.reward_mode == "marginal", rho=rho, window_ttis=W)
+                                            marginal=self.reward_mode == "marginal", rho=rho)
         # what the kernels receive: a numba structref over the same arrays, or attribute access for NumPy kernels
         self._st = (batch_state.to_numba(a, **settings) if kernels is batched
                     else batch_state.NumpyBatchState(a, batch_state.BatchSettings(**settings)))

@@ -181,14 +181,13 @@ def load_network(arrays: BatchArrays, e: int, net: Any) -> None:
     arrays.offered_load_bps[e] = net.offered_load_bps
 
 
-def settings_for(cfg: Any, *, prb: bool, paper_obs: bool, marginal: bool, rho: float, window_ttis: int) -> dict[str, Any]:
+def settings_for(cfg: Any, *, prb: bool, paper_obs: bool, marginal: bool, rho: float) -> dict[str, Any]:
     """The `SETTINGS` values of a scenario (`ScenarioConfig`) and the env's modes."""
     return {
         "prb_mode": prb, "paper_obs": paper_obs, "marginal": marginal,
         "episode_length": cfg.episode_length_tti, "rho": rho, "use_csi_noise": cfg.csi_error_db > 0,
-        "csi_std_db": cfg.csi_error_db, "arrival_mean": cfg.embb_packet_rate_pps * cfg.tti_duration_s,
-        "embb_bps_per_packet": 8.0 * cfg.embb_packet_bytes / (window_ttis * cfg.tti_duration_s),
-        "urllc_load_bps": 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s,
+        "csi_std_db": cfg.csi_error_db, "arrival_mean": cfg.embb_packets_per_tti,
+        "embb_bps_per_packet": cfg.embb_load_bps_per_packet, "urllc_load_bps": cfg.urllc_load_bps,
     }
 
 

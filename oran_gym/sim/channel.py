@@ -57,6 +57,14 @@ def jakes_rho(speed_mps: float, carrier_freq_hz: float, tti_duration_s: float) -
     return float(np.clip(j0(2.0 * np.pi * doppler_hz * tti_duration_s), 0.0, 1.0))
 
 
+def fading_correlation(cfg) -> float:
+    """The Gauss-Markov fading correlation of a scenario: `fading_rho`, or Jakes from the UE speed
+    when it is None."""
+    if cfg.fading_rho is not None:
+        return float(cfg.fading_rho)
+    return jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s)
+
+
 def move_ues(
     ue_pos_m: np.ndarray,
     velocity_mps: np.ndarray,

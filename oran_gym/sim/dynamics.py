@@ -75,13 +75,12 @@ class NetworkState:
             trace = load_trace(cfg.traffic_trace)
             shift = rng.integers(0, trace.shape[0], size=num_ues)
         stream = random_stream.seed_state(rng)
-        rho = cfg.fading_rho if cfg.fading_rho is not None else channel.jakes_rho(cfg.ue_speed_mps, cfg.carrier_freq_hz, cfg.tti_duration_s)
+        rho = channel.fading_correlation(cfg)
         fading = np.zeros((num_rus, num_ues, num_prbs) if rho != 0.0 else (0, 0, 0), np.complex128)
         fading_power = np.empty((num_rus, num_ues, num_prbs))
-        random_stream.fill_fading(stream, fading, fading_power, float(rho), True)
-        window_len = max(1, int(round(cfg.embb_load_window_s / cfg.tti_duration_s)))
-        window = np.empty((cfg.num_embb_ues, window_len), np.int64)
-        random_stream.fill_poisson(stream, window, cfg.embb_packet_rate_pps * cfg.tti_duration_s)
+        random_stream.fill_fading(stream, fading, fading_power, rho, True)
+        window = np.empty((cfg.num_embb_ues, cfg.load_window_ttis), np.int64)
+        random_stream.fill_poisson(stream, window, cfg.embb_packets_per_tti)
         state = cls(
             cfg=cfg,
             ue_slice=ue_slices(cfg),
@@ -100,7 +99,7 @@ class NetworkState:
             window_packets=window.sum(axis=1),
             arrivals=np.zeros(cfg.num_embb_ues, np.int64),
             offered_load_bps=np.zeros(num_ues),
-            rho=float(rho),
+            rho=rho,
             stream=stream,
             trace=trace,
             trace_shift=shift,
@@ -124,7 +123,7 @@ class NetworkState:
         random_stream.fill_fading(self.stream, self.fading, self.fading_power, self.rho, False)
         if cfg.num_embb_ues:
             arrivals = self.arrivals
-            random_stream.fill_poisson(self.stream, arrivals, cfg.embb_packet_rate_pps * cfg.tti_duration_s)
+            random_stream.fill_poisson(self.stream, arrivals, cfg.embb_packets_per_tti)
             self.window_packets += arrivals - self.embb_window[:, self.window_pos]
             self.embb_window[:, self.window_pos] = arrivals
             self.window_pos = (self.window_pos + 1) % self.embb_window.shape[1]
@@ -145,9 +144,8 @@ class NetworkState:
     def _refresh_offered_load(self) -> None:
         cfg = self.cfg
         load = np.empty(cfg.num_ues)
-        window_s = self.embb_window.shape[1] * cfg.tti_duration_s
-        load[: cfg.num_embb_ues] = self.window_packets * (8.0 * cfg.embb_packet_bytes / window_s)
-        load[cfg.num_embb_ues :] = 8.0 * cfg.urllc_packet_bytes / cfg.urllc_packet_interval_s
+        load[: cfg.num_embb_ues] = self.window_packets * cfg.embb_load_bps_per_packet
+        load[cfg.num_embb_ues :] = cfg.urllc_load_bps
         if self.trace is not None:
             load *= self.trace_factor()
         self.offered_load_bps = load
