@@ -312,6 +312,7 @@ _FIBRE = (0.0, 1e7, "10,000 km of fibre is beyond any RAN")
 _WEIGHT = (0.0, 1e6, "a relative weight")
 _PACKET = (1, 10**6, "packets of 1 byte to 1 MB")
 _UES = (0, 1000, "the observation grows with the number of UEs")
+_BUDGET = (1e-6, 10.0, "delay budgets run from 1 us to 10 s")
 
 FIELD_BOUNDS: dict[str, tuple[type, float, float, str]] = {
     # field: (int or float, lowest, highest, why); both ends allowed
@@ -338,8 +339,8 @@ FIELD_BOUNDS: dict[str, tuple[type, float, float, str]] = {
     "urllc_max_se_bps_per_hz": (float, *_SE),
     "embb_weight": (float, *_WEIGHT),
     "urllc_weight": (float, *_WEIGHT),
-    "embb_delay_budget_s": (float, 1e-6, 10.0, "delay budgets run from 1 us to 10 s"),
-    "urllc_delay_budget_s": (float, 1e-6, 10.0, "delay budgets run from 1 us to 10 s"),
+    "embb_delay_budget_s": (float, *_BUDGET),
+    "urllc_delay_budget_s": (float, *_BUDGET),
     "urllc_packet_bytes": (int, *_PACKET),
     "urllc_packet_interval_s": (float, 1e-6, 3600.0, "from 1 us to one hour"),
     "embb_packet_bytes": (int, *_PACKET),

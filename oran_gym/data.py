@@ -123,12 +123,13 @@ def _unit_cell(raw: str, units: dict[str, float], path: Path, line: int, column:
     return value
 
 
+_BANDWIDTH = ({"Mbps": 1000.0, "Kbps": 1.0}, "'<number> Mbps' or '<number> Kbps' >= 0", lambda v: v >= 0.0)
 _QOS_CELLS = {
     # column: (units and factors, what is allowed, check)
     "Signal_Strength": ({"dBm": 1.0}, "'<number> dBm' in [-200, 30]", lambda v: -200.0 <= v <= 30.0),
     "Latency": ({"ms": 1.0}, "'<number> ms' >= 0", lambda v: v >= 0.0),
-    "Required_Bandwidth": ({"Mbps": 1000.0, "Kbps": 1.0}, "'<number> Mbps' or '<number> Kbps' >= 0", lambda v: v >= 0.0),
-    "Allocated_Bandwidth": ({"Mbps": 1000.0, "Kbps": 1.0}, "'<number> Mbps' or '<number> Kbps' >= 0", lambda v: v >= 0.0),
+    "Required_Bandwidth": _BANDWIDTH,
+    "Allocated_Bandwidth": _BANDWIDTH,
     "Resource_Allocation": ({"%": 1.0}, "'<number>%' in [0, 100]", lambda v: 0.0 <= v <= 100.0),
 }
 
