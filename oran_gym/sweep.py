@@ -128,6 +128,7 @@ def _check_entry(i: int, kind: str, lists: dict[str, list], scalars: dict[str, A
     """Every value of one grid entry, checked before any task runs; errors name the entry."""
     from oran_gym.baselines import POLICY_NAMES
     from oran_gym.baselines.dataset import ORACLE_NAMES
+    from oran_gym.envs.slicing_env import ACTION_MODES
 
     def bad(where: str, value: Any, allowed: str) -> ValueError:
         return ValueError(f"tasks[{i}].{where} must be {allowed}, got {value!r}")
@@ -152,8 +153,8 @@ def _check_entry(i: int, kind: str, lists: dict[str, list], scalars: dict[str, A
             raise bad("timesteps", scalars["timesteps"], "an integer >= 1 or absent")
         if scalars["agent"] != "dqn":
             raise bad("agent", scalars["agent"], "'dqn'")
-    if kind == "evaluate" and scalars["action_mode"] not in ("full", "prb"):
-        raise bad("action_mode", scalars["action_mode"], "'full' or 'prb'")
+    if kind == "evaluate" and scalars["action_mode"] not in ACTION_MODES:
+        raise bad("action_mode", scalars["action_mode"], f"one of {list(ACTION_MODES)}")
     if kind == "label" and scalars["oracle"] not in ORACLE_NAMES:
         raise bad("oracle", scalars["oracle"], f"one of {list(ORACLE_NAMES)}")
 
