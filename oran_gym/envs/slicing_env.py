@@ -220,7 +220,6 @@ class ORANSlicingEnv(gym.Env):
         self._params = pack_params(cfg)
         self._levels_w = power_levels_w(cfg)
         self._num_actions = U * L + 1
-        self._grid_shape = (B, M)
         # Python floats: scalar arithmetic on the hot path is faster than on NumPy scalars
         kp = unpack_params(self._params)
         self._theta_bias = float(kp.theta_bias)
