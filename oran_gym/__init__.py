@@ -29,6 +29,7 @@ __all__ = [
     "AllocationMetrics",
     "ORANSlicingEnv",
     "PRESETS",
+    "QueueStatus",
     "ScenarioConfig",
     "evaluate_allocation",
     "__version__",
@@ -40,6 +41,7 @@ _LAZY = {  # public name -> module that defines it
     "evaluate_allocation": "oran_gym.allocation",
     "PRESETS": "oran_gym.config",
     "ScenarioConfig": "oran_gym.config",
+    "QueueStatus": "oran_gym.sim.queue",
     "ORANSlicingEnv": "oran_gym.envs.slicing_env",
 }
 

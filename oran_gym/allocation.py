@@ -16,6 +16,8 @@ import numpy as np
 
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import kernels, reference
+from oran_gym.sim import queue as queue_lib
+from oran_gym.sim.queue import QueueStatus
 from oran_gym.sim.dynamics import ue_slices
 from oran_gym.sim.kernels import packed_slices
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
@@ -87,6 +89,10 @@ class AllocationMetrics:
     delay_violated: np.ndarray
     violations: dict[str, int]
     power_w: np.ndarray
+    served_bits: np.ndarray | None = None
+    """Backlog model only: bits each UE's FIFO delivers in the TTI, `[U]` int64 (else None)."""
+    dropped_bits: np.ndarray | None = None
+    """Backlog model only: bits each UE drops in the TTI (overflow, deadline, expiry), `[U]` int64."""
 
     @property
     def qos_satisfied(self) -> np.ndarray:
@@ -182,6 +188,7 @@ def evaluate_allocation(
     backend: str = "numba",
     extra_violations: dict[str, int] | None = None,
     validate: bool = True,
+    queue: QueueStatus | None = None,
 ) -> AllocationMetrics:
     """Evaluate one TTI's allocation: SINR, rates, power, fronthaul, delay, QoS, objective, reward.
 
@@ -196,9 +203,14 @@ def evaluate_allocation(
             (the env passes full-mode association conflicts here).
         validate: check every input (default). `False` skips the checks for trusted inputs in hot
             loops (oracles, dataset generation); bad input then gives undefined results.
+        queue: the UEs' FIFOs at the TTI's start (`oran_gym.sim.queue.QueueStatus`, what
+            `env.unwrapped.queue_status` returns) to score the allocation on the backlog model
+            (DESIGN.md section 6): the objective is the weighted delivered rate, a "rate"
+            violation a UE that drops bits, a "delay" violation a UE left with late eMBB bits.
+            None (default): the paper's per-TTI model.
 
     Returns:
-        `AllocationMetrics`; `metrics.reward` is eq. (22).
+        `AllocationMetrics`; `metrics.reward` is eq. (22) (with the queue's terms when `queue` is given).
     """
     if backend not in ("numba", "numpy"):
         raise ValueError(f"backend must be 'numba' or 'numpy', got {backend!r}")
@@ -209,6 +221,8 @@ def evaluate_allocation(
         gains = _as_array("gains", gains, (B, U, M), "float", nonneg=True)
         offered_load_bps = _as_array("offered_load_bps", offered_load_bps, (U,), "float", nonneg=True)
         allocation = check_allocation(cfg, allocation)
+        if queue is not None:
+            queue = _check_queue_status(queue, cfg.num_ues)
     alloc = allocation
     lib = kernels if backend == "numba" else reference
     params, ue_slice, _ = scenario_arrays(cfg)
@@ -216,21 +230,47 @@ def evaluate_allocation(
     B, U, M = alloc.owner.shape[0], ue_slice.shape[0], alloc.owner.shape[1]
     sl = _packed_slices(B, U, M)
     grid = (B, M)
-    return _metrics(
+    ue_rate = buf[sl["ue_rate_bps"]]
+    rate_v, delay_v = buf[sl["rate_violated"]] > 0.5, buf[sl["delay_violated"]] > 0.5
+    served = dropped = None
+    if queue is not None:
+        terms = queue_lib.queue_terms if backend == "numba" else reference.queue_terms
+        served, dropped, rate_v, delay_v, objective = terms(ue_rate, *queue, ue_slice, params)
+    metrics = _metrics(
         objective=objective,
-        ue_rate=buf[sl["ue_rate_bps"]],
+        ue_rate=ue_rate,
         prb_rate=buf[sl["prb_rate_bps"]].reshape(grid),
         sinr_db=buf[sl["sinr_db"]].reshape(grid),
         ru_power=buf[sl["ru_power_w"]],
         fronthaul=buf[sl["fronthaul_bps_per_hz"]],
         delay=buf[sl["delay_s"]],
-        rate_v=buf[sl["rate_violated"]] > 0.5,
-        delay_v=buf[sl["delay_violated"]] > 0.5,
+        rate_v=rate_v,
+        delay_v=delay_v,
         power=buf[sl["power_w"]].reshape(grid),
         params=params,
         num_projected=num_projected,
         extra_violations=extra_violations or {},
     )
+    metrics.served_bits, metrics.dropped_bits = served, dropped
+    return metrics
+
+
+def _check_queue_status(queue: Any, num_ues: int) -> QueueStatus:
+    """`queue` as a `QueueStatus` of int64 `[U]` arrays of bits >= 0, or an error naming the field."""
+    if not isinstance(queue, QueueStatus):
+        raise TypeError(f"queue must be an oran_gym.sim.queue.QueueStatus (env.unwrapped.queue_status), got {type(queue).__name__}")
+    fields = {}
+    for name, value in zip(QueueStatus._fields, queue, strict=True):
+        arr = _as_array(f"queue.{name}", value, (num_ues,), "int")
+        if arr.size and arr.min() < 0:
+            u = int(np.argmin(arr))
+            raise ValueError(f"queue.{name}[{u}] = {int(arr[u])}; bit counts must be >= 0")
+        fields[name] = arr
+    if np.any(fields["urgent_bits"] + fields["late_bits"] > fields["backlog_bits"]):
+        u = int(np.argmax(fields["urgent_bits"] + fields["late_bits"] > fields["backlog_bits"]))
+        raise ValueError(f"queue: urgent_bits[{u}] + late_bits[{u}] exceed backlog_bits[{u}] = {int(fields['backlog_bits'][u])}; "
+                         "urgent and late bits are part of the backlog")
+    return QueueStatus(**fields)
 
 
 def _metrics(*, objective, ue_rate, prb_rate, sinr_db, ru_power, fronthaul, delay, rate_v, delay_v, power,

@@ -29,6 +29,7 @@ FIELD_UNITS = {
     "_bytes": "B",
     "_pps": "packets/s",
     "_tti": "TTIs",
+    "_bits": "bit",
 }
 
 

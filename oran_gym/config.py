@@ -110,9 +110,30 @@ class ScenarioConfig:
     """Sliding window over which eMBB arrivals set the offered load *(choice)*."""
     traffic_trace: str | None = None
     """Trace-driven demand: None (off), "synthetic", or the operator-KPI dataset folder; every UE's
-    offered load is scaled by the internet KPI / its mean, time-shifted per UE *(choice)*."""
+    offered load is scaled by the internet KPI / its mean, time-shifted per UE (with
+    `queue_model="backlog"`: each eMBB UE's arrival rate instead) *(choice)*."""
     trace_ttis_per_sample: int = 1
     """TTIs per trace sample when `traffic_trace` is set (one TTI per 5-minute sample by default)."""
+    embb_arrival_process: str = "poisson"
+    """eMBB arrivals: "poisson" (the paper), or "onoff": Poisson bursts while a two-state Markov
+    source is ON (mean durations `embb_on_mean_s`, `embb_off_mean_s`), at the rate that keeps the
+    long-run mean `embb_packet_rate_pps` *(choice)*."""
+    embb_on_mean_s: float = 0.02
+    """Mean ON duration of the ON/OFF eMBB source *(choice)*."""
+    embb_off_mean_s: float = 0.03
+    """Mean OFF duration of the ON/OFF eMBB source *(choice)*."""
+
+    # --- queues (DESIGN.md section 6) --------------------------------------------------------
+    queue_model: str = "none"
+    """"none": the paper's per-TTI model (offered load sets R_min every TTI). "backlog": per-UE
+    FIFOs carried across TTIs, served by each TTI's rate; the reward counts delivered bits against
+    drops and budget misses (DESIGN.md section 6) *(choice of the extension)*."""
+    max_backlog_bits: float = 1e6
+    """A UE's queue holds at most this many bits; arriving packets that do not fit are dropped
+    (tail drop, whole packets) *(choice: 125 eMBB packets)*."""
+    max_queue_delay_s: float = 0.1
+    """Bits waiting this long are dropped as expired (a transport timeout); it bounds the FIFO's
+    memory and must be at least both delay budgets *(choice)*."""
 
     # --- delay ------------------------------------------------------------------------------
     fronthaul_length_m: float = 1000.0
@@ -170,11 +191,47 @@ class ScenarioConfig:
                 f"ScenarioConfig: embb_load_window_s / tti_duration_s = {self.embb_load_window_s!r} / {self.tti_duration_s!r} "
                 f"= {window_ttis:,.0f} TTIs exceeds {MAX_LOAD_WINDOW_TTIS:,} (the window holds one count per UE and TTI)"
             )
+        if self.queue_model == "backlog":
+            self._validate_queue()
+        if self.embb_arrival_process == "onoff":
+            for name in ("embb_on_mean_s", "embb_off_mean_s"):
+                if getattr(self, name) < self.tti_duration_s:
+                    raise ValueError(
+                        f"ScenarioConfig.{name} = {getattr(self, name)!r} is shorter than one TTI "
+                        f"(tti_duration_s = {self.tti_duration_s!r}); the ON/OFF source changes state at most once per TTI"
+                    )
         fr = self.power_level_fractions
         if any(b <= a for a, b in zip(fr, fr[1:])):
             raise ValueError(
                 "ScenarioConfig.power_level_fractions must be strictly increasing "
                 f"(got {fr!r}); e.g. (0.25, 0.5, 1.0)"
+            )
+
+    def _validate_queue(self) -> None:
+        """The backlog model's cross-field bounds: budgets of at least one TTI, a FIFO of bounded size."""
+        tti = self.tti_duration_s
+        for name in ("embb_delay_budget_s", "urllc_delay_budget_s"):
+            budget = getattr(self, name)
+            if budget < tti * (1 - 1e-9):
+                raise ValueError(
+                    f"ScenarioConfig.{name} = {budget!r} is shorter than one TTI (tti_duration_s = {tti!r}); "
+                    "queue_model='backlog' measures delay in whole TTIs, so budgets must be >= tti_duration_s"
+                )
+            if budget > self.max_queue_delay_s * (1 + 1e-9):
+                raise ValueError(
+                    f"ScenarioConfig.max_queue_delay_s = {self.max_queue_delay_s!r} is shorter than {name} = {budget!r}; "
+                    "queued bits expire after max_queue_delay_s, so it must be at least every delay budget"
+                )
+        if self.queue_horizon_ttis > MAX_QUEUE_HORIZON_TTIS:
+            raise ValueError(
+                f"ScenarioConfig: max_queue_delay_s / tti_duration_s = {self.max_queue_delay_s!r} / {tti!r} "
+                f"= {self.queue_horizon_ttis:,} TTIs exceeds {MAX_QUEUE_HORIZON_TTIS:,} (the FIFO holds one count per UE and TTI of age)"
+            )
+        packet = 8 * max(self.embb_packet_bytes, self.urllc_packet_bytes)
+        if self.max_backlog_bits < packet:
+            raise ValueError(
+                f"ScenarioConfig.max_backlog_bits = {self.max_backlog_bits!r} is smaller than one packet ({packet} bits); "
+                "no packet could ever be queued"
             )
 
     # --- derived quantities -------------------------------------------------------------------
@@ -233,6 +290,22 @@ class ScenarioConfig:
     def embb_load_bps_per_packet(self) -> float:
         """Offered load one packet in the eMBB window adds: its bits over the window's duration."""
         return 8.0 * self.embb_packet_bytes / (self.load_window_ttis * self.tti_duration_s)
+
+    @property
+    def onoff_source(self) -> tuple[float, float, float, float]:
+        """The ON/OFF eMBB source per TTI: `(P(leave ON), P(leave OFF), Poisson mean while ON,
+        stationary P(ON))`; the ON mean keeps the long-run rate at `embb_packet_rate_pps`."""
+        on, off, tti = self.embb_on_mean_s, self.embb_off_mean_s, self.tti_duration_s
+        return tti / on, tti / off, self.embb_packets_per_tti * (on + off) / on, on / (on + off)
+
+    @property
+    def queue_horizon_ttis(self) -> int:
+        """Ages a UE's FIFO tracks, in TTIs: bits reaching this age expire (max_queue_delay_s / TTI)."""
+        return max(1, int(math.floor(self.max_queue_delay_s / self.tti_duration_s + 1e-9)))
+
+    def deadline_ttis(self, budget_s: float) -> int:
+        """A delay budget in whole TTIs: a bit served in the TTI of age k waited (k + 1) TTIs."""
+        return max(1, int(math.floor(budget_s / self.tti_duration_s + 1e-9)))
 
     @property
     def urllc_load_bps(self) -> float:
@@ -352,6 +425,10 @@ FIELD_BOUNDS: dict[str, tuple[type, float, float, str]] = {
     "fibre_speed_mps": (float, 1e7, 3e8, "light in fibre travels at about 2e8 m/s, never above 3e8"),
     "tti_duration_s": (float, 1e-6, 1.0, "NR slots last 31.25 us to 1 ms"),
     "trace_ttis_per_sample": (int, 1, 10**9, "a positive count"),
+    "embb_on_mean_s": (float, 1e-6, 3600.0, "from 1 us to one hour"),
+    "embb_off_mean_s": (float, 1e-6, 3600.0, "from 1 us to one hour"),
+    "max_backlog_bits": (float, 1.0, 1e12, "from one bit to 125 GB"),
+    "max_queue_delay_s": (float, 1e-6, 10.0, "from 1 us to 10 s"),
     "episode_length_tti": (int, 1, 10**9, "a positive count"),
     "rate_scale_bps": (float, 1e-3, 1e15, "a rate unit for the reward"),
     "reward_theta_rate": (float, -1e6, 1e6, "a reward coefficient"),
@@ -366,10 +443,19 @@ MAX_GAINS_PER_OBSERVATION = 10_000_000
 """Bound on B x U x M, the channel gains one observation holds."""
 MAX_LOAD_WINDOW_TTIS = 10_000
 """Bound on the eMBB load window in TTIs (embb_load_window_s / tti_duration_s)."""
+MAX_QUEUE_HORIZON_TTIS = 10_000
+"""Bound on the FIFO's ages in TTIs (max_queue_delay_s / tti_duration_s)."""
+
+
+_CHOICES = {"queue_model": ("none", "backlog"), "embb_arrival_process": ("poisson", "onoff")}
 
 
 def _validate_field(name: str, value: Any) -> None:
     """Raise ValueError/TypeError naming the field, the value and what is allowed."""
+    if name in _CHOICES:
+        if value not in _CHOICES[name]:
+            raise ValueError(f"ScenarioConfig.{name} must be one of {list(_CHOICES[name])}, got {value!r}")
+        return
     if name == "traffic_trace":
         if value is not None and not (isinstance(value, str) and value.strip()):
             raise ValueError(
@@ -428,5 +514,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "num_rus": 3,
         "num_embb_ues": 9,
         "num_urllc_ues": 9,
+    },
+    # The paper preset with per-UE FIFOs carried across TTIs (DESIGN.md section 6).
+    "paper_queue": {
+        "queue_model": "backlog",
     },
 }

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import oran_gym  # noqa: F401
-from oran_gym.config import FIELD_BOUNDS, MAX_LOAD_WINDOW_TTIS, ScenarioConfig
+from oran_gym.config import FIELD_BOUNDS, MAX_LOAD_WINDOW_TTIS, MAX_QUEUE_HORIZON_TTIS, ScenarioConfig
 
 EXAMPLES = int(os.environ.get("ORAN_GYM_PROPERTY_EXAMPLES", "400"))
 """Configs sampled per run (the closing note of issue 13 quotes this number)."""
@@ -53,6 +53,21 @@ def configs(draw):
     levels = draw(st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=4, unique=True))
     fields["power_level_fractions"] = tuple(sorted(levels))
     fields["traffic_trace"] = draw(st.sampled_from([None, None, "synthetic"]))
+    fields["embb_arrival_process"] = draw(st.sampled_from(["poisson", "onoff"]))
+    if fields["embb_arrival_process"] == "onoff":  # the source changes state at most once per TTI
+        for name in ("embb_on_mean_s", "embb_off_mean_s"):
+            fields[name] = max(fields[name], fields["tti_duration_s"])
+    fields["queue_model"] = draw(st.sampled_from(["none", "backlog"]))
+    if fields["queue_model"] == "backlog":  # budgets of at least one TTI, expiry after both budgets
+        budgets = (fields["embb_delay_budget_s"], fields["urllc_delay_budget_s"])
+        fields["max_queue_delay_s"] = max(fields["max_queue_delay_s"], *budgets)
+        fields["tti_duration_s"] = max(min(fields["tti_duration_s"], *budgets), fields["max_queue_delay_s"] / MAX_QUEUE_HORIZON_TTIS)
+        fields["max_backlog_bits"] = max(fields["max_backlog_bits"], 8.0 * max(fields["embb_packet_bytes"], fields["urllc_packet_bytes"]))
+        assume(fields["embb_load_window_s"] / fields["tti_duration_s"] <= MAX_LOAD_WINDOW_TTIS)
+        assume(min(budgets) >= fields["tti_duration_s"])
+        if fields["embb_arrival_process"] == "onoff":
+            for name in ("embb_on_mean_s", "embb_off_mean_s"):
+                fields[name] = max(fields[name], fields["tti_duration_s"])
     return ScenarioConfig(**fields)
 
 
@@ -108,7 +123,8 @@ def test_every_valid_config_steps_finite(cfg, action_mode, obs_mode, seed):
 def test_the_bounds_cover_every_numeric_field():
     import dataclasses
 
-    numeric = {f.name for f in dataclasses.fields(ScenarioConfig)} - {"traffic_trace", "fading_rho", "power_level_fractions"}
+    numeric = {f.name for f in dataclasses.fields(ScenarioConfig)} - {
+        "traffic_trace", "fading_rho", "power_level_fractions", "queue_model", "embb_arrival_process"}
     assert numeric == set(FIELD_BOUNDS)
     for name, (kind, lo, hi, why) in FIELD_BOUNDS.items():
         assert lo < hi and why, name

@@ -41,6 +41,11 @@ def random_actions(envs, rng):
     return rng.integers(0, envs.single_action_space.nvec[0], size=envs.action_space.shape)
 
 
+# loaded so that FIFOs overflow, URLLC bits miss deadlines, eMBB bits run late and expire
+HEAVY_QUEUE = {"queue_model": "backlog", "max_backlog_bits": 40000.0, "embb_packet_rate_pps": 1500.0,
+               "embb_delay_budget_s": 0.003, "max_queue_delay_s": 0.006, "episode_length_tti": 12}
+
+
 def run_pair(num_envs, steps, seed=3, exact=True, **kwargs):
     """Step the native vector env and a reference side by side with the same actions; compare all."""
     backend = kwargs.pop("reference_backend", None)
@@ -87,6 +92,13 @@ def run_pair(num_envs, steps, seed=3, exact=True, **kwargs):
         ({"config": "multi_cell", "action_mode": "full", "csi_error_db": 1.0, "episode_length_tti": 3}, 8),
         ({"config": "tiny", "action_mode": "full", "obs_mode": "paper"}, 25),
         ({"config": {"num_embb_ues": 0, "num_urllc_ues": 3, "num_prbs": 4}, "invalid_action": "idle"}, 90),
+        # the backlog model, loaded so that FIFOs overflow, URLLC misses deadlines and eMBB bits expire
+        ({"config": "tiny", **HEAVY_QUEUE}, 130),
+        ({"config": "paper_queue", "episode_length_tti": 2}, 110),
+        ({"config": "tiny", **HEAVY_QUEUE, "obs_mode": "paper", "reward_mode": "tti", "embb_arrival_process": "onoff"}, 70),
+        ({"config": "tiny", **HEAVY_QUEUE, "action_mode": "full"}, 30),
+        ({"config": "multi_cell", **HEAVY_QUEUE, "action_mode": "full", "embb_arrival_process": "onoff", "episode_length_tti": 3}, 8),
+        ({"config": "tiny", **HEAVY_QUEUE, "traffic_trace": "synthetic", "embb_arrival_process": "onoff"}, 70),  # compat path
     ],
 )
 def test_equals_sync_vector_env_step_for_step(kwargs, steps):
@@ -112,6 +124,10 @@ def test_backend_must_be_numba_or_a_kernel_module():
         ORANSlicingVectorEnv(2, "tiny", backend="numpy")
     with pytest.raises(ValueError, match="a module with prb_step"):
         ORANSlicingVectorEnv(2, "tiny", backend=np)
+    from oran_gym.benchmarks import batched_numpy
+
+    with pytest.raises(ValueError, match="does not model queues; queue_model='backlog' needs backend='numba'"):
+        ORANSlicingVectorEnv(2, "paper_queue", backend=batched_numpy)
 
 
 def test_autoreset_is_next_step():

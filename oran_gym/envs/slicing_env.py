@@ -12,6 +12,7 @@ from gymnasium import spaces
 from oran_gym.allocation import Allocation, evaluate_allocation
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import batch_state, batched, kernels
+from oran_gym.sim import queue as queue_lib
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 from oran_gym.sim.obs_layout import observation_layout, observation_size
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
@@ -110,6 +111,10 @@ class ORANSlicingEnv(gym.Env):
     `obs_mode="paper"`: the paper's DQN state, the binary QoS-satisfied vector of the UEs (`U`) plus
     the allocation progress (PRBs allocated / B M); `n = U + 1`.
 
+    With `queue_model="backlog"` (preset `"paper_queue"`) every mode appends `2 U` values: each UE's
+    backlog / `max_backlog_bits`, then each UE's head-of-line delay / `max_queue_delay_s`
+    (`observation_layout["backlog"]`, `["hol_delay"]`).
+
     ## Rewards
 
     The TTI reward is eq. (22): `Theta_r * objective / rate_scale - Theta_c * violations + Theta_bias`,
@@ -122,6 +127,16 @@ class ORANSlicingEnv(gym.Env):
     not yet served. With `"tti"` the whole TTI reward comes on the TTI's last step. The full mode
     always returns the TTI reward.
 
+    `queue_model="backlog"` (DESIGN.md section 6, `oran_gym.sim.queue`) makes the problem
+    sequential: each UE has a FIFO carried across TTIs, fed by its arrivals (URLLC CBR; eMBB
+    Poisson, ON/OFF bursts with `embb_arrival_process="onoff"`, or trace-driven rates) and served
+    by the TTI's rate, `min(floor(R_u T), backlog)` bits from its head. The same eq. (22) then
+    counts the weighted *delivered* rate `sum_u w_s served_u / T` as the objective, a "rate"
+    violation for every UE that drops bits in the TTI (a full queue, a URLLC deadline, bits older
+    than `max_queue_delay_s`) and a "delay" violation for every UE left holding eMBB bits past
+    their budget. `env.unwrapped.queue_status` gives the FIFOs' state at the TTI's start, which
+    `evaluate_allocation(..., queue=...)` scores an allocation with.
+
     ## Info
 
     Fresh objects every step, floats in SI units: `objective` (bit/s), `reward_terms`,
@@ -130,7 +145,11 @@ class ORANSlicingEnv(gym.Env):
     (`rate`, `delay`, `power_projection`, `association`), `action_mask` (of the next step), `tti`
     (the TTI the KPIs belong to) and `tti_complete` (whether this step finished it). The prb mode
     reports the TTI's partial allocation so far; the full mode adds the evaluated `owner` and
-    (projected) `power_w`.
+    (projected) `power_w`. The backlog model adds `queue`: per UE the TTI's `arrived_bits`,
+    `served_bits`, `dropped_bits` and `queued_bits` (int64; queued before + arrived = served +
+    dropped + queued, exactly), the `hol_delay_s` after the TTI and the `sojourn_s` of the bits it
+    served (a bit served at age k waited k + 1 TTIs; 0 when none); the prb mode reports what the
+    allocation so far would give.
 
     ## Starting State
 
@@ -155,7 +174,7 @@ class ORANSlicingEnv(gym.Env):
 
     | argument | default | meaning |
     |---|---|---|
-    | `config` | `"paper"` | `ScenarioConfig`, a mapping of its fields, or a preset name (`"paper"`, `"tiny"`, `"multi_cell"`) |
+    | `config` | `"paper"` | `ScenarioConfig`, a mapping of its fields, or a preset name (`"paper"`, `"tiny"`, `"multi_cell"`, `"paper_queue"`) |
     | `action_mode` | `"prb"` | `"prb"` or `"full"` |
     | `obs_mode` | `"full"` | `"full"` or `"paper"` |
     | `reward_mode` | `"marginal"` | `"marginal"` or `"tti"` (prb mode) |
@@ -175,6 +194,9 @@ class ORANSlicingEnv(gym.Env):
       |g|^2 ~ Exp(1) directly when `fading_rho == 0`). The model and its distributions are
       unchanged, but a given seed now gives another trajectory than before, so results made
       before this change differ from a rerun.
+    * v0, backlog model (issue 15): `queue_model="backlog"`, the `"paper_queue"` preset, ON/OFF
+      eMBB sources and `info["queue"]`. With the default `queue_model="none"` nothing changes
+      (the behaviour fingerprint is bit-identical).
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
@@ -228,14 +250,17 @@ class ORANSlicingEnv(gym.Env):
             self.action_space = spaces.Discrete(self._num_actions)
         else:
             self.action_space = spaces.MultiDiscrete(np.full(B * M, self._num_actions, dtype=np.int64))
-        obs_dim = observation_size(self.obs_mode, self.action_mode, B, U, M)
+        self._queue = cfg.queue_model == "backlog"
+        obs_dim = observation_size(self.obs_mode, self.action_mode, B, U, M, self._queue)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_dim,), dtype=np.float32)
+        # a batch of one: the prb mode steps it through the vector env's kernels (serial twins), the
+        # same arithmetic, an incremental step, one numba call with three arguments per step; the
+        # full mode keeps its backlog model's FIFOs in it
+        dims = batch_state.BatchDims(n=1, B=B, U=U, M=M, L=L, A=self._num_actions, W=1, E=cfg.num_embb_ues,
+                                     O=obs_dim, prb=self.action_mode == "prb", corr=False,
+                                     H=cfg.queue_horizon_ttis, queue=self._queue)
+        self._a = batch_state.allocate(dims, self._params, ue_slice=ue_slices(cfg), levels_w=self._levels_w)
         if self.action_mode == "prb":
-            # the prb mode steps a batch of one through the vector env's kernels (serial twins): the
-            # same arithmetic, an incremental step, one numba call with three arguments per step
-            dims = batch_state.BatchDims(n=1, B=B, U=U, M=M, L=L, A=self._num_actions, W=1, E=cfg.num_embb_ues,
-                                         O=obs_dim, prb=True, corr=False)
-            self._a = batch_state.allocate(dims, self._params, ue_slice=ue_slices(cfg), levels_w=self._levels_w)
             settings = batch_state.settings_for(cfg, prb=True, paper_obs=self.obs_mode == "paper",
                                                 marginal=self.reward_mode == "marginal", rho=0.0)
             self._batch_settings = settings
@@ -288,6 +313,27 @@ class ORANSlicingEnv(gym.Env):
         return self._require_reset().observed_gain_db.copy()
 
     @property
+    def queue_status(self) -> queue_lib.QueueStatus | None:
+        """Backlog model: each UE's FIFO at the current TTI's start, after its arrivals (backlog,
+        urgent, late and overflow bits; copies), what `evaluate_allocation(..., queue=...)` and
+        the oracles score an allocation with. None on the paper's per-TTI model."""
+        self._require_reset()
+        if not self._queue:
+            return None
+        a = self._a
+        return queue_lib.QueueStatus(a.q_backlog[0].copy(), a.q_urgent[0].copy(), a.q_late[0].copy(), a.q_overflow[0].copy())
+
+    @property
+    def queue_bits(self) -> np.ndarray | None:
+        """Backlog model: each UE's queued bits by age in TTIs, `[U, H]` (column k arrived k TTIs
+        ago; a copy). None on the paper's per-TTI model."""
+        self._require_reset()
+        if not self._queue:
+            return None
+        q, tti = self._a.q_bits[0], self.tti
+        return q[:, (tti - np.arange(q.shape[1])) % q.shape[1]].copy()
+
+    @property
     def offered_load_bps(self) -> np.ndarray:
         """R_min of each UE in the current TTI, `[U]` bit/s (a copy)."""
         return self._require_reset().offered_load_bps.copy()
@@ -338,7 +384,7 @@ class ORANSlicingEnv(gym.Env):
         For example `obs[env.unwrapped.observation_layout["rate"]]` is every UE's scaled rate.
         """
         cfg = self.config
-        return observation_layout(self.obs_mode, self.action_mode, cfg.num_rus, cfg.num_ues, cfg.num_prbs)
+        return observation_layout(self.obs_mode, self.action_mode, cfg.num_rus, cfg.num_ues, cfg.num_prbs, self._queue)
 
     @property
     def last_observation(self) -> np.ndarray | None:
@@ -378,6 +424,7 @@ class ORANSlicingEnv(gym.Env):
             raise ValueError(f"reset(options=...) takes no keys in ORANSlicing-v0, got {sorted(options)}")
         self._net = NetworkState.initial(self.config, self.np_random)
         cfg = self.config
+        self._a.q_bits[0] = 0
         if self.action_mode == "prb":
             self._a.tti[0] = 0  # the batch counts TTIs, holds the allocation and starts it empty
         else:
@@ -393,6 +440,9 @@ class ORANSlicingEnv(gym.Env):
         self._begin_tti()
         empty = self._evaluate_current()
         info = self._make_info(empty, tti=0, tti_complete=False)
+        if self._queue:
+            self._queue_outcome(empty.ue_rate_bps, commit=False)
+            info["queue"] = self._queue_info()
         self._last_info = info
         self._last_obs = obs = self._observe()
         if self.render_mode == "human":
@@ -428,27 +478,51 @@ class ORANSlicingEnv(gym.Env):
         self._power_w.fill(0.0)
         self._assoc.fill(-1)
         self._features = kernels.tti_observation_features(net.observed_gain_db, net.offered_load_bps, self._params)
+        if self._queue:
+            a = self._a
+            queue_lib.queue_begin(a.q_bits[0], self._tti, net.arrivals, net.ue_slice, self._params, a.q_arrived[0],
+                                  a.q_overflow[0], a.q_backlog[0], a.q_urgent[0], a.q_late[0], a.q_hol_s[0])
 
     def _evaluate_current(self, extra: dict[str, int] | None = None):
         net = self._net
         alloc = Allocation(self._assoc, self._owner, self._power_w)
+        a = self._a
+        status = queue_lib.QueueStatus(a.q_backlog[0], a.q_urgent[0], a.q_late[0], a.q_overflow[0]) if self._queue else None
         return evaluate_allocation(
-            self.config, net.gain_lin, alloc, net.offered_load_bps, extra_violations=extra, validate=False
+            self.config, net.gain_lin, alloc, net.offered_load_bps, extra_violations=extra, validate=False, queue=status
         )
+
+    def _queue_outcome(self, ue_rate_bps: np.ndarray, commit: bool) -> None:
+        """The TTI's service of the FIFOs at these rates into the step outputs (`commit`: applied)."""
+        a = self._a
+        queue_lib.queue_tti_outcome(a.q_bits[0], self.tti, ue_rate_bps, a.q_arrived[0], a.q_overflow[0], a.ue_slice,
+                                    self._params, a.queue_bits_out[0], a.queue_delay_out[0], commit)
+
+    def _queue_info(self) -> dict[str, np.ndarray]:
+        """`info["queue"]`: per UE the TTI's arrived, served, dropped and queued bits (int64), the
+        head-of-line delay after it and the mean sojourn of the bits it served (s)."""
+        counts, delays = self._a.queue_bits_out[0], self._a.queue_delay_out[0]
+        info = {name: counts[:, k].copy() for k, name in enumerate(queue_lib.QUEUE_COUNTS)}
+        info.update({name: delays[:, k].copy() for k, name in enumerate(queue_lib.QUEUE_DELAYS)})
+        return info
 
     def _observe(self) -> np.ndarray:
         if self.action_mode == "prb":
             return self._a.obs[0].copy()
         if self.obs_mode == "paper":
-            obs = np.empty(self.config.num_ues + 1, dtype=np.float32)
+            obs = np.zeros(self.config.num_ues + 1, dtype=np.float32)
             obs[:-1] = self._prev_qos
-            obs[-1] = 0.0
-            return obs
-        gain_norm, wideband_norm, offered_norm = self._features
-        return kernels.build_full_observation(
-            gain_norm, wideband_norm, self._net.ue_slice, offered_norm, self._prev_ue_rate,
-            self._prev_qos, self._prev_assoc, self._params,
-        ).astype(np.float32)
+        else:
+            gain_norm, wideband_norm, offered_norm = self._features
+            obs = kernels.build_full_observation(
+                gain_norm, wideband_norm, self._net.ue_slice, offered_norm, self._prev_ue_rate,
+                self._prev_qos, self._prev_assoc, self._params,
+            ).astype(np.float32)
+        if self._queue:
+            block = np.empty(2 * self.config.num_ues)
+            queue_lib.queue_observation(self._a.q_backlog[0], self._a.q_hol_s[0], self._params, block, 0)
+            obs = np.concatenate([obs, block.astype(np.float32)])
+        return obs
 
     def _check_prb_action(self, action: Any) -> int:
         kind = type(action)
@@ -505,6 +579,8 @@ class ORANSlicingEnv(gym.Env):
             "tti": ints[2],
             "tti_complete": last,
         }
+        if self._queue:
+            info["queue"] = self._queue_info()
         reward = float(a.reward_out[0])
         truncated = ints[4] == 1
         if last:
@@ -541,6 +617,9 @@ class ORANSlicingEnv(gym.Env):
         info = self._make_info(metrics, tti=self._tti, tti_complete=True)
         info["owner"] = owner.copy()
         info["power_w"] = metrics.power_w.copy()
+        if self._queue:
+            self._queue_outcome(metrics.ue_rate_bps, commit=True)
+            info["queue"] = self._queue_info()
         self._prev_ue_rate = metrics.ue_rate_bps
         self._prev_qos = metrics.qos_satisfied
         self._prev_assoc = assoc.copy()

@@ -28,6 +28,7 @@ from gymnasium.vector.utils import batch_space
 from oran_gym.config import ScenarioConfig
 from oran_gym.envs.slicing_env import ORANSlicingEnv, integer_actions
 from oran_gym.sim import batch_state, batched, channel, kernels
+from oran_gym.sim import queue as queue_lib
 from oran_gym.sim import rng as random_stream
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
@@ -103,6 +104,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         else:
             raise ValueError(f"backend must be 'numba' or a module with {', '.join(kernel_names)}, got {backend!r}")
         self.backend = "numba" if kernels is batched else getattr(kernels, "__name__", "custom")
+
         self._k = kernels
         if num_threads is not None and not (isinstance(num_threads, int) and 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS):
             raise ValueError(f"num_threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}] "
@@ -111,6 +113,8 @@ class ORANSlicingVectorEnv(VectorEnv):
         proto = ORANSlicingEnv(config, action_mode=action_mode, obs_mode=obs_mode, reward_mode=reward_mode,
                                invalid_action=invalid_action, **overrides)
         self.config = cfg = proto.config
+        if kernels is not batched and cfg.queue_model == "backlog":
+            raise ValueError(f"backend {self.backend!r} does not model queues; queue_model='backlog' needs backend='numba'")
         self.action_mode, self.obs_mode = proto.action_mode, proto.obs_mode
         self.reward_mode, self.invalid_action = proto.reward_mode, proto.invalid_action
         self.render_mode = None
@@ -133,8 +137,10 @@ class ORANSlicingVectorEnv(VectorEnv):
         rho = channel.fading_correlation(cfg)
         self._nets: list[NetworkState | None] = [None] * n
         ue, W = cfg.num_embb_ues, cfg.load_window_ttis
+        self._queue = cfg.queue_model == "backlog"
         dims = batch_state.BatchDims(n=n, B=B, U=U, M=M, L=L, A=self._num_actions, W=W, E=ue,
-                                     O=self.single_observation_space.shape[0], prb=self._prb, corr=rho != 0.0)
+                                     O=self.single_observation_space.shape[0], prb=self._prb, corr=rho != 0.0,
+                                     H=cfg.queue_horizon_ttis, queue=self._queue)
         given = {"ue_slice": ue_slices(cfg), "levels_w": power_levels_w(cfg)}
         # every array of the batch, by name (oran_gym.sim.batch_state.FIELDS is the one definition)
         self._a = a = batch_state.allocate(dims, params, **given)
@@ -322,6 +328,8 @@ class ORANSlicingVectorEnv(VectorEnv):
         else:
             self._reset_fast(ids)
         self._a.tti[ids] = 0
+        if self._queue:
+            self._a.q_bits[ids] = 0
         self._a.prev_ue_rate[ids] = 0.0
         self._a.prev_qos[ids] = False
         self._a.prev_assoc[ids] = -1
@@ -393,7 +401,8 @@ class ORANSlicingVectorEnv(VectorEnv):
         rest = np.ones(self.num_envs, np.bool_)
         rest[ids] = False
         for (_, _, _, fill), arr in zip(self._out_fields, self._step_outputs, strict=True):
-            arr[rest] = fill
+            if arr.shape[0] == self.num_envs:  # not a placeholder of a switched-off feature
+                arr[rest] = fill
 
     def _step_kpis(self) -> dict[str, np.ndarray]:
         """Copies of the step's KPI outputs, keyed as in `info`."""
@@ -406,13 +415,14 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._k.prb_step(ids, acts, self._st)
         rewards[:] = a.reward_out
         scalars, ints, kpi = a.scalar_out[:, :3].copy(), a.int_out.copy(), self._step_kpis()
+        queue = self._queue_info() if self._queue else None
         done_tti = ids[ints[ids, 3] == 1]
         if done_tti.size:
             self._advance(done_tti)
             self._begin_tti(done_tti)
         truncated[ids] = ints[ids, 4] == 1
         return self._info_dict(scalars[:, 0], scalars[:, 1], scalars[:, 2], ints[:, 0], ints[:, 1], np.zeros(n, np.int64),
-                               np.zeros(n, np.int64), kpi, ints[:, 2], ints[:, 3] == 1)
+                               np.zeros(n, np.int64), kpi, ints[:, 2], ints[:, 3] == 1, queue)
 
     def _step_full(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
@@ -421,6 +431,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._k.full_step(ids, acts, self._st)
         scalars, ints, kpi = a.scalar_out.copy(), a.int_out[:, :4].copy(), self._step_kpis()
         owner, power, assoc, qos = a.owner_out.copy(), a.power_out.copy(), a.assoc_out.copy(), a.qos_out.copy()
+        queue = self._queue_info() if self._queue else None
         rewards[ids] = scalars[ids, 1]
         tti = a.tti.copy()
         a.tti[ids] += 1
@@ -436,7 +447,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         complete = np.zeros(n, np.bool_)
         complete[ids] = True
         infos = self._info_dict(scalars[:, 0], scalars[:, 2], scalars[:, 3], ints[:, 0], ints[:, 1], ints[:, 2],
-                                ints[:, 3], kpi, tti, complete)
+                                ints[:, 3], kpi, tti, complete, queue)
         if ids.size:
             present = np.zeros(n, np.bool_)
             present[ids] = True
@@ -444,7 +455,15 @@ class ORANSlicingVectorEnv(VectorEnv):
             infos["power_w"], infos["_power_w"] = power, present.copy()
         return infos
 
-    def _info_dict(self, objective, rate_term, viol_term, n_rate, n_delay, n_proj, n_assoc, kpi, tti, complete):
+    def _queue_info(self) -> dict[str, np.ndarray]:
+        """The step's `info["queue"]` arrays `[N, U]` (the single env's keys, without the masks)."""
+        counts, delays = self._a.queue_bits_out, self._a.queue_delay_out
+        info = {name: counts[:, :, k].copy() for k, name in enumerate(queue_lib.QUEUE_COUNTS)}
+        info.update({name: delays[:, :, k].copy() for k, name in enumerate(queue_lib.QUEUE_DELAYS)})
+        return info
+
+    def _info_dict(self, objective, rate_term, viol_term, n_rate, n_delay, n_proj, n_assoc, kpi, tti, complete,
+                   queue=None):
         n = self.num_envs
         ones = np.ones(n, dtype=np.bool_)
         info: dict[str, Any] = {
@@ -466,6 +485,10 @@ class ORANSlicingVectorEnv(VectorEnv):
         info["invalid_action"], info["_invalid_action"] = self._invalid.copy(), ones.copy()
         info["tti"], info["_tti"] = tti.astype(np.int64), ones.copy()
         info["tti_complete"], info["_tti_complete"] = complete.astype(np.bool_), ones.copy()
+        if queue is not None:
+            for k in list(queue):
+                queue[f"_{k}"] = ones.copy()
+            info["queue"], info["_queue"] = queue, ones.copy()
         return info
 
     def _fill_reset_infos(self, info: dict[str, Any], ids: np.ndarray) -> None:
@@ -486,22 +509,34 @@ class ORANSlicingVectorEnv(VectorEnv):
         info["invalid_action"][ids] = False
         info["tti"][ids] = 0
         info["tti_complete"][ids] = False
+        if self._queue:  # the empty allocation's service of the first TTI (nothing is served)
+            a, zero = self._a, np.zeros(self._dims[1])
+            for e in ids.tolist():
+                queue_lib.queue_tti_outcome(a.q_bits[e], 0, zero, a.q_arrived[e], a.q_overflow[e], a.ue_slice, a.params,
+                                            a.queue_bits_out[e], a.queue_delay_out[e], False)
+            q = self._queue_info()
+            for k, v in q.items():
+                info["queue"][k][ids] = v[ids]
 
     def _reset_infos(self, ids: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
         zeros_i = np.zeros(n, np.int64)
+        queue = None
+        if self._queue:
+            queue = {k: np.zeros_like(v) for k, v in self._queue_info().items()}
         info = self._info_dict(np.zeros(n), np.zeros(n), np.zeros(n), zeros_i, zeros_i, zeros_i, zeros_i,
-                               self._kpi_arrays(), zeros_i, np.zeros(n, np.bool_))
+                               self._kpi_arrays(), zeros_i, np.zeros(n, np.bool_), queue)
         self._fill_reset_infos(info, ids)
         if ids.size < n:
             mask = np.zeros(n, np.bool_)
             mask[ids] = True
-            for d in (info, info["reward_terms"], info["violations"]):
+            subs = (info, info["reward_terms"], info["violations"]) + ((info["queue"],) if self._queue else ())
+            for d in subs:
                 for k in list(d):
                     if k.startswith("_"):
                         d[k] = mask.copy()
             # rows of sub-envs not reset stay zero, as SyncVectorEnv leaves them
-            for d in (info, info["reward_terms"], info["violations"]):
+            for d in subs:
                 for k, v in d.items():
                     if not k.startswith("_") and isinstance(v, np.ndarray):
                         v[~mask] = False if v.dtype == np.bool_ else 0

@@ -12,9 +12,10 @@ structref about 2 us), and a kernel reads `state.owner` instead of the 8th of 39
 so swapping two can no longer go unnoticed. Adding a state field is one line in `FIELDS`.
 
 Shapes are written in the dimensions of `BatchDims`: `n` sub-envs, `B` RUs, `U` UEs, `M` PRBs,
-`L` power levels, `A` actions, `W` eMBB window TTIs, `E` eMBB UEs, `O` observation size, and the switches `prb`
-(prb action mode) and `corr` (correlated fading); a field whose shape is `(1, ...)` or
-`(n, 0, ...)` when its switch is off is a placeholder the kernels never read.
+`L` power levels, `A` actions, `W` eMBB window TTIs, `E` eMBB UEs, `O` observation size, `H` FIFO
+ages of the backlog model, and the switches `prb` (prb action mode), `corr` (correlated fading) and
+`queue` (backlog model); a field whose shape is `(1, ...)` or `(n, 0, ...)` when its switch is off
+is a placeholder the kernels never read.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class BatchDims(NamedTuple):
     O: int  # noqa: E741 - the observation size, as in the docstring's shape notation
     prb: bool
     corr: bool  # correlated fading (rho > 0): the complex fading is kept across TTIs
+    H: int = 1  # ages of each UE's FIFO (backlog model)
+    queue: bool = False  # the backlog model (oran_gym.sim.queue)
 
 
 f8, f4, i8, b1, c16, u8 = np.float64, np.float32, np.int64, np.bool_, np.complex128, np.uint64
@@ -61,6 +64,16 @@ FIELDS: tuple[tuple[str, Any, Any, Any], ...] = (
     # each sub-env's random stream (oran_gym.sim.rng) and the last TTI's eMBB arrivals
     ("stream", u8, lambda d: (d.n, 4), 0),
     ("arrivals", i8, lambda d: (d.n, d.E), 0),
+    ("embb_on", b1, lambda d: (d.n, d.E), True),  # ON/OFF source states
+    ("no_scale", f8, lambda d: (0,), 0.0),  # the empty arrival scale of the plain sources
+    # the backlog model (oran_gym.sim.queue): FIFO buckets by age, the TTI's arrivals and status
+    ("q_bits", i8, lambda d: (d.n, d.U, d.H) if d.queue else (1, 1, 1), 0),
+    ("q_arrived", i8, lambda d: (d.n, d.U), 0),
+    ("q_overflow", i8, lambda d: (d.n, d.U), 0),
+    ("q_backlog", i8, lambda d: (d.n, d.U), 0),
+    ("q_urgent", i8, lambda d: (d.n, d.U), 0),
+    ("q_late", i8, lambda d: (d.n, d.U), 0),
+    ("q_hol_s", f8, lambda d: (d.n, d.U), 0.0),
     # scaled observation inputs of the TTI
     ("prb_gain_obs", f4, lambda d: (d.n, d.B * d.M, d.U) if d.prb else (1, 1, 1), 0.0),
     ("wideband_norm", f8, lambda d: (d.n, d.B, d.U), 0.0),
@@ -102,6 +115,8 @@ FIELDS: tuple[tuple[str, Any, Any, Any], ...] = (
     ("power_out", f8, lambda d: (d.n, d.B, d.M), 0.0),
     ("assoc_out", i8, lambda d: (d.n, d.U), -1),
     ("qos_out", b1, lambda d: (d.n, d.U), False),
+    ("queue_bits_out", i8, lambda d: (d.n, d.U, 4) if d.queue else (1, 1, 4), 0),  # oran_gym.sim.queue.QUEUE_COUNTS
+    ("queue_delay_out", f8, lambda d: (d.n, d.U, 2) if d.queue else (1, 1, 2), 0.0),  # QUEUE_DELAYS
     # the scenario, shared by every sub-env
     ("ue_slice", i8, lambda d: (d.U,), 0),
     ("levels_w", f8, lambda d: (2, d.L), 0.0),
@@ -120,6 +135,12 @@ SETTINGS: tuple[tuple[str, Any], ...] = (
     ("arrival_mean", types.float64),
     ("embb_bps_per_packet", types.float64),
     ("urllc_load_bps", types.float64),
+    ("queue", types.boolean),
+    ("onoff", types.boolean),
+    ("p_leave_on", types.float64),
+    ("p_leave_off", types.float64),
+    ("lam_on", types.float64),
+    ("p_on", types.float64),
 )
 
 FIELD_NAMES = tuple(name for name, *_ in FIELDS)
@@ -174,20 +195,24 @@ def to_numba(arrays: BatchArrays, **settings: Any) -> BatchState:
 
 
 def load_network(arrays: BatchArrays, e: int, net: Any) -> None:
-    """Row `e` takes the TTI's gains, observed gains and offered loads of a `NetworkState` (dynamics
-    run in Python: moving UEs, traces, and the single env's prb mode)."""
+    """Row `e` takes the TTI's gains, observed gains, offered loads and eMBB arrivals of a
+    `NetworkState` (dynamics run in Python: moving UEs, traces, and the single env's prb mode)."""
     arrays.gain_lin[e] = net.gain_lin
     arrays.observed_gain_db[e] = net.observed_gain_db
     arrays.offered_load_bps[e] = net.offered_load_bps
+    arrays.arrivals[e] = net.arrivals
 
 
 def settings_for(cfg: Any, *, prb: bool, paper_obs: bool, marginal: bool, rho: float) -> dict[str, Any]:
     """The `SETTINGS` values of a scenario (`ScenarioConfig`) and the env's modes."""
+    leave_on, leave_off, lam_on, p_on = cfg.onoff_source
     return {
         "prb_mode": prb, "paper_obs": paper_obs, "marginal": marginal,
         "episode_length": cfg.episode_length_tti, "rho": rho, "use_csi_noise": cfg.csi_error_db > 0,
         "csi_std_db": cfg.csi_error_db, "arrival_mean": cfg.embb_packets_per_tti,
         "embb_bps_per_packet": cfg.embb_load_bps_per_packet, "urllc_load_bps": cfg.urllc_load_bps,
+        "queue": cfg.queue_model == "backlog", "onoff": cfg.embb_arrival_process == "onoff",
+        "p_leave_on": leave_on, "p_leave_off": leave_off, "lam_on": lam_on, "p_on": p_on,
     }
 
 
@@ -204,6 +229,12 @@ class BatchSettings(NamedTuple):
     arrival_mean: float
     embb_bps_per_packet: float
     urllc_load_bps: float
+    queue: bool
+    onoff: bool
+    p_leave_on: float
+    p_leave_off: float
+    lam_on: float
+    p_on: float
 
 
 class NumpyBatchState:

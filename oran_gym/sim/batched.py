@@ -27,7 +27,6 @@ import types as pytypes
 import numpy as np
 from numba import njit, prange
 
-from oran_gym.sim.rng import add_normal_noise, fill_fading, fill_poisson
 from oran_gym.sim.kernels import (
     LN10_OVER_10,
     build_full_observation,
@@ -63,6 +62,16 @@ from oran_gym.sim.obs_layout import (
     UE_SLICE,
 )
 from oran_gym.sim.params import noise_w, theta_bias
+from oran_gym.sim.queue import (
+    queue_begin,
+    queue_observation,
+    queue_terms,
+    queue_tti_outcome,
+    served_bits,
+    served_rate_bps,
+    ue_outcome,
+)
+from oran_gym.sim.rng import add_normal_noise, draw_embb_arrivals, draw_onoff_states, fill_fading, fill_poisson
 
 __all__ = [
     "advance_dynamics",
@@ -144,7 +153,7 @@ def prb_step(env_ids, actions, st):
     num_levels = levels_w.shape[1]
     per_tti = num_rus * num_prbs
     theta_r_per_bps = reward_rate_per_bps(params)
-    marginal, episode_length = st.marginal, st.episode_length
+    marginal, episode_length, queue = st.marginal, st.episode_length, st.queue
     for i in prange(env_ids.shape[0]):
         e = env_ids[i]
         c = cursor[e]
@@ -179,8 +188,14 @@ def prb_step(env_ids, actions, st):
                 st.rate_norm[e, uj] = unit_rate_bps(r, params)
                 d = ue_delay_s(r, ue_slice[uj], params)
                 delay[e, uj] = d
-                rate_v[e, uj] = rate_violated(r, offered_load_bps[e, uj])
-                delay_v[e, uj] = delay_violated(d, ue_slice[uj], params)
+                if queue:
+                    _, dropped, late_left = ue_outcome(r, st.q_backlog[e, uj], st.q_urgent[e, uj], st.q_late[e, uj],
+                                                       st.q_overflow[e, uj], params)
+                    rate_v[e, uj] = dropped > 0
+                    delay_v[e, uj] = late_left > 0
+                else:
+                    rate_v[e, uj] = rate_violated(r, offered_load_bps[e, uj])
+                    delay_v[e, uj] = delay_violated(d, ue_slice[uj], params)
                 qos_ok[e, uj] = not (rate_v[e, uj] or delay_v[e, uj])
             p = 0.0
             for mm in range(num_prbs):
@@ -191,7 +206,11 @@ def prb_step(env_ids, actions, st):
         n_rate = 0
         n_delay = 0
         for u in range(num_ues):
-            objective += weighted_rate_bps(ue_rate[e, u], ue_slice[u], params)
+            if queue:  # the delivered rate (oran_gym.sim.queue)
+                served = served_bits(ue_rate[e, u], st.q_backlog[e, u], params)
+                objective += weighted_rate_bps(served_rate_bps(served, params), ue_slice[u], params)
+            else:
+                objective += weighted_rate_bps(ue_rate[e, u], ue_slice[u], params)
             n_rate += rate_v[e, u]
             n_delay += delay_v[e, u]
         rate_term = theta_r_per_bps * objective
@@ -219,6 +238,9 @@ def prb_step(env_ids, actions, st):
             st.fronthaul_out[e, bb] = fronthaul[e, bb]
             for mm in range(num_prbs):
                 st.sinr_db_out[e, bb, mm] = sinr_db[e, bb, mm]
+        if queue:  # what the allocation so far serves and drops; the TTI's last step applies it
+            queue_tti_outcome(st.q_bits[e], tti[e], ue_rate[e], st.q_arrived[e], st.q_overflow[e], ue_slice, params,
+                              st.queue_bits_out[e], st.queue_delay_out[e], last)
         cursor[e] = c + 1
         if last:
             tti[e] += 1
@@ -246,7 +268,8 @@ def advance_dynamics(env_ids, st):
         stream = st.stream[e]
         fill_fading(stream, st.fading[e], st.fading_power[e], st.rho, False)
         if num_embb:
-            fill_poisson(stream, arrivals[e], st.arrival_mean)
+            draw_embb_arrivals(stream, arrivals[e], st.arrival_mean, st.onoff, st.embb_on[e], st.p_leave_on,
+                               st.p_leave_off, st.lam_on, st.no_scale)
             pos = window_pos[e]
             for u in range(num_embb):
                 window_packets[e, u] += arrivals[e, u] - embb_window[e, u, pos]
@@ -269,7 +292,10 @@ def draw_initial(env_ids, st):
         fill_poisson(stream, embb_window[e], st.arrival_mean)
         for u in range(window_packets.shape[1]):
             window_packets[e, u] = embb_window[e, u].sum()
+            st.arrivals[e, u] = embb_window[e, u, embb_window.shape[2] - 1]
         st.window_pos[e] = 0
+        if st.onoff:
+            draw_onoff_states(stream, st.embb_on[e], st.p_on)
         _refresh_gain(st, e)
         _refresh_load(st, e)
 
@@ -280,6 +306,13 @@ def _refresh_gain(st, e):
     fill_channel_gain(st.large_scale_db[e], st.fading_power[e], st.gain_lin[e], st.observed_gain_db[e])
     if st.use_csi_noise:
         add_normal_noise(st.stream[e], st.observed_gain_db[e], st.csi_std_db)
+
+
+@njit(cache=True, inline="always")
+def _queue_begin(st, e):
+    """The backlog model's start of a TTI in sub-env e (`queue.queue_begin` on its row)."""
+    queue_begin(st.q_bits[e], st.tti[e], st.arrivals[e], st.ue_slice, st.params, st.q_arrived[e], st.q_overflow[e],
+                st.q_backlog[e], st.q_urgent[e], st.q_late[e], st.q_hol_s[e])
 
 
 @njit(cache=True, inline="always")
@@ -302,7 +335,7 @@ def begin_tti(env_ids, st):
     wideband_norm, offered_norm, prb_gain_obs = st.wideband_norm, st.offered_norm, st.prb_gain_obs
     num_rus, num_prbs = owner.shape[1], owner.shape[2]
     num_ues = ue_slice.shape[0]
-    prb_mode, paper_obs = st.prb_mode, st.paper_obs
+    prb_mode, paper_obs, queue = st.prb_mode, st.paper_obs, st.queue
     for i in prange(env_ids.shape[0]):
         e = env_ids[i]
         st.cursor[e] = 0
@@ -316,14 +349,27 @@ def begin_tti(env_ids, st):
         st.delay[e] = np.inf
         st.ru_power[e] = 0.0
         st.fronthaul[e] = fronthaul_load(0.0, params)
-        n_pos = 0
-        for u in range(num_ues):
-            rate_v[e, u] = rate_violated(0.0, offered_load_bps[e, u])
-            delay_v[e, u] = delay_violated(np.inf, ue_slice[u], params)
-            qos_ok[e, u] = not (rate_v[e, u] or delay_v[e, u])
-            if offered_load_bps[e, u] > 0:
-                n_pos += 1
-        st.reward_so_far[e] = reward_violation_term(num_ues + n_pos, params) + theta_bias(params)
+        if queue:
+            _queue_begin(st, e)
+            n_viol = 0
+            for u in range(num_ues):
+                _, dropped, late_left = ue_outcome(0.0, st.q_backlog[e, u], st.q_urgent[e, u], st.q_late[e, u],
+                                                   st.q_overflow[e, u], params)
+                rate_v[e, u] = dropped > 0
+                delay_v[e, u] = late_left > 0
+                qos_ok[e, u] = not (rate_v[e, u] or delay_v[e, u])
+                n_viol += rate_v[e, u] + delay_v[e, u]
+            st.reward_so_far[e] = reward_violation_term(n_viol, params) + theta_bias(params)
+            queue_observation(st.q_backlog[e], st.q_hol_s[e], params, st.obs[e], st.obs.shape[1] - 2 * num_ues)
+        else:
+            n_pos = 0
+            for u in range(num_ues):
+                rate_v[e, u] = rate_violated(0.0, offered_load_bps[e, u])
+                delay_v[e, u] = delay_violated(np.inf, ue_slice[u], params)
+                qos_ok[e, u] = not (rate_v[e, u] or delay_v[e, u])
+                if offered_load_bps[e, u] > 0:
+                    n_pos += 1
+            st.reward_so_far[e] = reward_violation_term(num_ues + n_pos, params) + theta_bias(params)
         if prb_mode:
             # `kernels.tti_observation_features`' arithmetic, written straight into the batch arrays
             for b in range(num_rus):
@@ -375,6 +421,11 @@ def full_step(env_ids, actions, st):
         sinr, _, ue_rate, ru_power, fronthaul, delay, rate_v, delay_v, objective = evaluate_kernel(
             st.gain_lin[e], owner, power, ue_slice, st.offered_load_bps[e], params
         )
+        if st.queue:  # the backlog model's objective and flags, then the TTI's service
+            _, _, rate_v, delay_v, objective = queue_terms(ue_rate, st.q_backlog[e], st.q_urgent[e], st.q_late[e],
+                                                           st.q_overflow[e], ue_slice, params)
+            queue_tti_outcome(st.q_bits[e], st.tti[e], ue_rate, st.q_arrived[e], st.q_overflow[e], ue_slice, params,
+                              st.queue_bits_out[e], st.queue_delay_out[e], True)
         n_rate = 0
         n_delay = 0
         for u in range(ue_slice.shape[0]):

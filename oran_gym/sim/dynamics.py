@@ -18,6 +18,8 @@ from oran_gym.sim import rng as random_stream
 
 __all__ = ["NetworkState", "ue_slices"]
 
+_NO_SCALE = np.zeros(0)
+
 
 def ue_slices(cfg: ScenarioConfig) -> np.ndarray:
     """Slice of each UE `[U]`: the eMBB UEs first (0), then the URLLC UEs (1)."""
@@ -45,7 +47,8 @@ class NetworkState:
     embb_window: np.ndarray  # [U_embb, W] arrivals (packets) per TTI of the sliding window
     window_pos: int
     window_packets: np.ndarray  # [U_embb] running sum of embb_window over its TTIs (exact integers)
-    arrivals: np.ndarray  # [U_embb] the last TTI's eMBB packet arrivals
+    arrivals: np.ndarray  # [U_embb] the current TTI's eMBB packet arrivals (at reset: the window's last TTI)
+    embb_on: np.ndarray  # [U_embb] bool: ON/OFF source states (all True for Poisson arrivals)
     offered_load_bps: np.ndarray  # [U]
     rho: float
     stream: np.ndarray  # uint64[4] state of the dynamics' random stream (oran_gym.sim.rng)
@@ -81,6 +84,9 @@ class NetworkState:
         random_stream.fill_fading(stream, fading, fading_power, rho, True)
         window = np.empty((cfg.num_embb_ues, cfg.load_window_ttis), np.int64)
         random_stream.fill_poisson(stream, window, cfg.embb_packets_per_tti)
+        embb_on = np.ones(cfg.num_embb_ues, np.bool_)
+        if cfg.embb_arrival_process == "onoff":
+            random_stream.draw_onoff_states(stream, embb_on, cfg.onoff_source[3])
         state = cls(
             cfg=cfg,
             ue_slice=ue_slices(cfg),
@@ -97,7 +103,8 @@ class NetworkState:
             embb_window=window,
             window_pos=0,
             window_packets=window.sum(axis=1),
-            arrivals=np.zeros(cfg.num_embb_ues, np.int64),
+            arrivals=window[:, -1].copy(),
+            embb_on=embb_on,
             offered_load_bps=np.zeros(num_ues),
             rho=rho,
             stream=stream,
@@ -123,7 +130,11 @@ class NetworkState:
         random_stream.fill_fading(self.stream, self.fading, self.fading_power, self.rho, False)
         if cfg.num_embb_ues:
             arrivals = self.arrivals
-            random_stream.fill_poisson(self.stream, arrivals, cfg.embb_packets_per_tti)
+            leave_on, leave_off, lam_on, _ = cfg.onoff_source
+            random_stream.draw_embb_arrivals(
+                self.stream, arrivals, cfg.embb_packets_per_tti, cfg.embb_arrival_process == "onoff", self.embb_on,
+                leave_on, leave_off, lam_on, self._arrival_scale(),
+            )
             self.window_packets += arrivals - self.embb_window[:, self.window_pos]
             self.embb_window[:, self.window_pos] = arrivals
             self.window_pos = (self.window_pos + 1) % self.embb_window.shape[1]
@@ -146,9 +157,16 @@ class NetworkState:
         load = np.empty(cfg.num_ues)
         load[: cfg.num_embb_ues] = self.window_packets * cfg.embb_load_bps_per_packet
         load[cfg.num_embb_ues :] = cfg.urllc_load_bps
-        if self.trace is not None:
+        if self.trace is not None and cfg.queue_model == "none":
             load *= self.trace_factor()
         self.offered_load_bps = load
+
+    def _arrival_scale(self) -> np.ndarray:
+        """Per eMBB UE factor on the arrival rate: the trace factor with queues and a trace (the
+        backlog model's trace-driven rates), otherwise empty (the plain source)."""
+        if self.trace is None or self.cfg.queue_model == "none":
+            return _NO_SCALE
+        return self.trace_factor()[: self.cfg.num_embb_ues]
 
     def trace_index(self) -> np.ndarray:
         """Index into the trace of each UE at the current TTI, `[U]`."""

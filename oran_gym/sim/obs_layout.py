@@ -15,6 +15,8 @@ In the prb action mode the PRB being allocated follows: `PRB_INDEX`, `PRB_RU`, `
 `PRB_FRONTHAUL_HEADROOM` (`PRB_FIELDS` values), then every UE's observed gain on that PRB (`U`
 values). In the full action mode every observed gain `[B, U, M]` follows the UE block instead.
 `obs_mode="paper"` is the QoS-satisfied flag of every UE, then the allocation progress (1 value).
+With `queue_model="backlog"` every mode appends the queue block (`2 U` values): every UE's
+backlog / max_backlog_bits, then every UE's head-of-line delay / max_queue_delay_s.
 
 The kernels index with these constants (numba reads module globals as compile-time constants);
 `observation_layout` gives the same layout as named slices for people and wrappers, and
@@ -38,6 +40,7 @@ __all__ = [
     "observation_layout",
     "observation_size",
     "prb_part_start",
+    "queue_block_start",
     "ue_stride",
 ]
 
@@ -62,8 +65,13 @@ def prb_part_start(num_rus: int, num_ues: int) -> int:
     return num_ues * ue_stride(num_rus)
 
 
-def observation_size(obs_mode: str, action_mode: str, num_rus: int, num_ues: int, num_prbs: int) -> int:
-    """Length of the flat observation of `obs_mode` in `action_mode`."""
+def observation_size(obs_mode: str, action_mode: str, num_rus: int, num_ues: int, num_prbs: int, queue: bool = False) -> int:
+    """Length of the flat observation of `obs_mode` in `action_mode` (`queue`: with the queue block)."""
+    return queue_block_start(obs_mode, action_mode, num_rus, num_ues, num_prbs) + (2 * num_ues if queue else 0)
+
+
+def queue_block_start(obs_mode: str, action_mode: str, num_rus: int, num_ues: int, num_prbs: int) -> int:
+    """Offset of the queue block (backlog model): the length of the observation without it."""
     if obs_mode == "paper":
         return num_ues + 1
     if action_mode == "full":
@@ -72,7 +80,8 @@ def observation_size(obs_mode: str, action_mode: str, num_rus: int, num_ues: int
     return prb_part_start(num_rus, num_ues) + PRB_FIELDS + num_ues
 
 
-def observation_layout(obs_mode: str, action_mode: str, num_rus: int, num_ues: int, num_prbs: int) -> dict[str, object]:
+def observation_layout(obs_mode: str, action_mode: str, num_rus: int, num_ues: int, num_prbs: int,
+                       queue: bool = False) -> dict[str, object]:
     """Named slices of the flat observation (per-UE fields as strided slices over the UE block).
 
     Keys (obs_mode "full"): `ue_block`, `wideband_gain` (a `[U, B]` view is
@@ -80,12 +89,14 @@ def observation_layout(obs_mode: str, action_mode: str, num_rus: int, num_ues: i
     `offered_load`, `rate`, `qos_satisfied`, `association`: `obs[layout["rate"]]` is every UE's
     rate); prb mode: `prb_index`, `prb_ru`, `prb_power_headroom`, `prb_fronthaul_headroom` (ints)
     and `prb_gains` (`U`); full mode: `gains` (`B U M`, C order). obs_mode "paper": `qos_satisfied`
-    and `progress`. Always `size`.
+    and `progress`. With `queue`: `backlog` and `hol_delay` (`U` each). Always `size`.
     """
     B, U, M = num_rus, num_ues, num_prbs
-    size = observation_size(obs_mode, action_mode, B, U, M)
+    size = observation_size(obs_mode, action_mode, B, U, M, queue)
+    q = queue_block_start(obs_mode, action_mode, B, U, M)
+    extra: dict[str, object] = {"backlog": slice(q, q + U), "hol_delay": slice(q + U, q + 2 * U)} if queue else {}
     if obs_mode == "paper":
-        return {"qos_satisfied": slice(0, U), "progress": U, "size": size}
+        return {"qos_satisfied": slice(0, U), "progress": U, **extra, "size": size}
     stride = ue_stride(B)
     block = U * stride
     out: dict[str, object] = {"ue_block": slice(0, block), "wideband_gain": [slice(u * stride, u * stride + B) for u in range(U)]}
@@ -97,5 +108,6 @@ def observation_layout(obs_mode: str, action_mode: str, num_rus: int, num_ues: i
         for k, name in enumerate(_PRB_NAMES):
             out[name] = block + k
         out["prb_gains"] = slice(block + PRB_FIELDS, block + PRB_FIELDS + U)
+    out.update(extra)
     out["size"] = size
     return out

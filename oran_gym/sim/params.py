@@ -47,6 +47,11 @@ __all__ = [
     "theta_violation",
     "theta_bias",
     "rate_norm_denom",
+    "tti_s",
+    "deadline_ttis",
+    "max_backlog_bits",
+    "max_queue_delay_s",
+    "urllc_packets_per_tti",
 ]
 
 _NOISE_W = 0
@@ -65,7 +70,12 @@ _THETA_R = 17
 _THETA_C = 18
 _THETA_BIAS = 19
 _RATE_NORM_DENOM = 20  # log10(1 + max UE rate / 1 kbit/s), observation scaling of rates
-_NUM_PARAMS = 21
+_TTI_S = 21
+_DEADLINE_TTIS = 22  # + slice: the delay budget in whole TTIs (queue model)
+_MAX_BACKLOG_BITS = 24
+_MAX_QUEUE_DELAY_S = 25
+_URLLC_PACKETS_PER_TTI = 26  # TTI / URLLC packet interval (CBR)
+_NUM_PARAMS = 27
 
 GAIN_DB_MIN = -180.0
 """Observed gains are scaled to [0, 1] over [GAIN_DB_MIN, GAIN_DB_MAX] dB and clipped."""
@@ -101,6 +111,12 @@ def pack_params(cfg: ScenarioConfig) -> np.ndarray:
     p[_THETA_BIAS] = cfg.reward_theta_bias
     max_rate_bps = cfg.num_prbs * cfg.prb_bandwidth_hz * max(cfg.embb_max_se_bps_per_hz, cfg.urllc_max_se_bps_per_hz)
     p[_RATE_NORM_DENOM] = math.log10(1.0 + max_rate_bps / 1e3)
+    p[_TTI_S] = cfg.tti_duration_s
+    p[_DEADLINE_TTIS + EMBB] = cfg.deadline_ttis(cfg.embb_delay_budget_s)
+    p[_DEADLINE_TTIS + URLLC] = cfg.deadline_ttis(cfg.urllc_delay_budget_s)
+    p[_MAX_BACKLOG_BITS] = cfg.max_backlog_bits
+    p[_MAX_QUEUE_DELAY_S] = cfg.queue_horizon_ttis * cfg.tti_duration_s
+    p[_URLLC_PACKETS_PER_TTI] = cfg.tti_duration_s / cfg.urllc_packet_interval_s
     return p
 
 
@@ -131,6 +147,11 @@ class KernelParams(NamedTuple):
     theta_violation: float
     theta_bias: float
     rate_norm_denom: float
+    tti_s: float
+    deadline_ttis: np.ndarray
+    max_backlog_bits: float
+    max_queue_delay_s: float
+    urllc_packets_per_tti: float
 
 
 def unpack_params(params: np.ndarray) -> KernelParams:
@@ -159,6 +180,11 @@ def unpack_params(params: np.ndarray) -> KernelParams:
         theta_violation=float(p[_THETA_C]),
         theta_bias=float(p[_THETA_BIAS]),
         rate_norm_denom=float(p[_RATE_NORM_DENOM]),
+        tti_s=float(p[_TTI_S]),
+        deadline_ttis=pair(_DEADLINE_TTIS),
+        max_backlog_bits=float(p[_MAX_BACKLOG_BITS]),
+        max_queue_delay_s=float(p[_MAX_QUEUE_DELAY_S]),
+        urllc_packets_per_tti=float(p[_URLLC_PACKETS_PER_TTI]),
     )
 
 
@@ -259,3 +285,33 @@ def theta_bias(params):
 def rate_norm_denom(params):
     """log10(1 + max UE rate / 1 kbit/s): the observation's rate scaling."""
     return params[_RATE_NORM_DENOM]
+
+
+@njit(cache=True, inline="always")
+def tti_s(params):
+    """Duration of one TTI, seconds."""
+    return params[_TTI_S]
+
+
+@njit(cache=True, inline="always")
+def deadline_ttis(params, s):
+    """The delay budget of slice s in whole TTIs (queue model): served at age k, a bit waited k + 1."""
+    return int(params[_DEADLINE_TTIS + s])
+
+
+@njit(cache=True, inline="always")
+def max_backlog_bits(params):
+    """Bits one UE's FIFO holds at most (queue model)."""
+    return params[_MAX_BACKLOG_BITS]
+
+
+@njit(cache=True, inline="always")
+def max_queue_delay_s(params):
+    """Age at which queued bits expire, seconds (queue model; whole TTIs)."""
+    return params[_MAX_QUEUE_DELAY_S]
+
+
+@njit(cache=True, inline="always")
+def urllc_packets_per_tti(params):
+    """TTI duration over the URLLC packet interval: the CBR source's packets per TTI, on average."""
+    return params[_URLLC_PACKETS_PER_TTI]

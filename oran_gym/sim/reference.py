@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from oran_gym.sim.params import GAIN_DB_MAX, GAIN_DB_MIN, unpack_params
+from oran_gym.sim.queue import QueueStatus
 
 POWER_RTOL = 1e-9
 
@@ -470,3 +471,100 @@ def evaluate_packed(gain_lin, owner, power_w, ue_slice, offered_load_bps, params
          rate_v.astype(np.float64), delay_v.astype(np.float64), power.ravel()]
     )
     return buf, objective, num_projected
+
+
+# --- the backlog model (oran_gym.sim.queue), packet by packet ---------------------------------
+def queue_terms(ue_rate_bps, backlog_bits, urgent_bits, late_bits, overflow_bits, ue_slice, params):
+    """NumPy twin of `queue.queue_terms`: `(served, dropped, rate_violated, delay_violated, objective)`."""
+    kp = unpack_params(params)
+    cap = np.floor(np.asarray(ue_rate_bps, dtype=np.float64) * kp.tti_s)
+    served = np.minimum(cap, backlog_bits).astype(np.int64)
+    dropped = overflow_bits + np.maximum(0, urgent_bits - served)
+    late_left = np.maximum(0, late_bits - np.maximum(0, served - urgent_bits))
+    objective = 0.0
+    for u in range(len(served)):  # in UE order, as the kernels sum
+        objective += kp.slice_weight[ue_slice[u]] * (served[u] / kp.tti_s)
+    return served, dropped, dropped > 0, late_left > 0, objective
+
+
+class QueueTwin:
+    """Pure-Python twin of the backlog model: each UE's FIFO as a list of packets
+    `[arrival TTI, bits left]`, served bit by bit from the head (no age buckets).
+
+    `begin(tti, embb_packets)` adds the TTI's arrivals (tail drop, packet by packet) and returns
+    `(QueueStatus, arrived [U], hol_delay_s [U])`; `end(tti, ue_rate_bps)` serves and drops and
+    returns the `queue.QUEUE_COUNTS` `[U, 4]` and `queue.QUEUE_DELAYS` `[U, 2]` of the TTI.
+    """
+
+    def __init__(self, params, ue_slice, horizon_ttis: int) -> None:
+        self.kp = unpack_params(params)
+        self.ue_slice = np.asarray(ue_slice)
+        self.horizon = int(horizon_ttis)
+        self.fifo: list[list[list[int]]] = [[] for _ in self.ue_slice]
+        self.arrived = np.zeros(len(self.ue_slice), np.int64)
+        self.overflow = np.zeros(len(self.ue_slice), np.int64)
+
+    def _cbr(self, tti: int) -> int:
+        r = self.kp.urllc_packets_per_tti
+        return int(math.ceil((tti + 1) * r - 1e-9) - math.ceil(tti * r - 1e-9))
+
+    def _expires(self, u: int, age: int) -> bool:
+        s = self.ue_slice[u]
+        return age >= self.horizon - 1 or (s == 1 and age >= int(self.kp.deadline_ttis[s]) - 1)
+
+    def begin(self, tti: int, embb_packets):
+        kp, n = self.kp, len(self.ue_slice)
+        status = [np.zeros(n, np.int64) for _ in range(4)]
+        hol = np.zeros(n)
+        for u in range(n):
+            s = int(self.ue_slice[u])
+            pkt = int(kp.packet_bits[s])
+            count = int(embb_packets[u]) if u < len(embb_packets) else self._cbr(tti)
+            backlog = sum(p[1] for p in self.fifo[u])
+            accepted = 0
+            for _ in range(count):
+                if backlog + pkt <= kp.max_backlog_bits:
+                    self.fifo[u].append([tti, pkt])
+                    backlog += pkt
+                    accepted += 1
+            self.arrived[u] = count * pkt
+            self.overflow[u] = (count - accepted) * pkt
+            d = int(kp.deadline_ttis[s])
+            for arrival, bits in self.fifo[u]:
+                age = tti - arrival
+                status[0][u] += bits
+                if self._expires(u, age):
+                    status[1][u] += bits
+                elif age >= d - 1:
+                    status[2][u] += bits
+            status[3][u] = self.overflow[u]
+            hol[u] = (tti - self.fifo[u][0][0]) * kp.tti_s if self.fifo[u] else 0.0
+        return QueueStatus(*status), self.arrived.copy(), hol
+
+    def end(self, tti: int, ue_rate_bps):
+        kp, n = self.kp, len(self.ue_slice)
+        counts = np.zeros((n, 4), np.int64)
+        delays = np.zeros((n, 2))
+        for u in range(n):
+            backlog = sum(p[1] for p in self.fifo[u])
+            budget = min(int(math.floor(ue_rate_bps[u] * kp.tti_s)), backlog)
+            served, waited = budget, 0.0
+            for p in self.fifo[u]:
+                take = min(p[1], budget)
+                budget -= take
+                p[1] -= take
+                waited += take * (tti - p[0] + 1)
+            dropped = int(self.overflow[u])
+            keep = []
+            for p in self.fifo[u]:
+                if p[1] == 0:
+                    continue
+                if self._expires(u, tti - p[0]):
+                    dropped += p[1]
+                else:
+                    keep.append(p)
+            self.fifo[u] = keep
+            counts[u] = (self.arrived[u], served, dropped, sum(p[1] for p in keep))
+            delays[u, 0] = (tti - keep[0][0] + 1) * kp.tti_s if keep else 0.0
+            delays[u, 1] = waited * kp.tti_s / served if served else 0.0
+        return counts, delays

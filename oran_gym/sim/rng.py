@@ -182,3 +182,38 @@ def add_normal_noise(s, values, std):
     flat = values.reshape(-1)
     for i in range(flat.shape[0]):
         flat[i] += std * normal(s)
+
+
+@njit(cache=True)
+def draw_embb_arrivals(s, out, lam, onoff, on, p_leave_on, p_leave_off, lam_on, scale):
+    """One TTI of eMBB packet arrivals per UE into `out [E]`.
+
+    The paper's source (`onoff` False, `scale` empty) is `fill_poisson(s, out, lam)`, draw for
+    draw. `onoff`: each UE's two-state Markov source first moves (one uniform per UE: ON leaves
+    with probability `p_leave_on`, OFF with `p_leave_off`), then a UE that is ON draws
+    Poisson(`lam_on`) and one that is OFF draws nothing. `scale [E]` (non-empty) multiplies each
+    UE's mean (trace-driven rates of the backlog model).
+    """
+    if not onoff and scale.shape[0] == 0:
+        fill_poisson(s, out, lam)
+        return
+    n = out.shape[0]
+    if onoff:
+        for u in range(n):
+            x = uniform(s)
+            if on[u]:
+                on[u] = not (x < p_leave_on)
+            else:
+                on[u] = x < p_leave_off
+    for u in range(n):
+        mean = (lam_on if on[u] else 0.0) if onoff else lam
+        if scale.shape[0]:
+            mean *= scale[u]
+        out[u] = poisson(s, mean)
+
+
+@njit(cache=True)
+def draw_onoff_states(s, on, p_on):
+    """Stationary start of the ON/OFF sources: each UE ON with probability `p_on` (one uniform each)."""
+    for u in range(on.shape[0]):
+        on[u] = uniform(s) < p_on
