@@ -4,6 +4,9 @@
 from oran_gym.baselines import ExhaustiveSearchOracle, MILPOracle, LocalSearchOracle, make_policy
 alloc, value = MILPOracle().solve(cfg, gains, offered_load_bps)  # value == evaluate_allocation(...).reward
 policy = make_policy("slice_aware", env)                           # SB3-style predict()
+# backlog model: the myopic optimum given the FIFOs, and the perfect-forecast bound over H TTIs
+alloc, value = MILPOracle().solve(cfg, gains, offered_load_bps, queue=env.unwrapped.queue_status)
+HorizonBound().solve(cfg, gains_h, arrived_h, env.unwrapped.queue_bits, overflow_bits).upper_bound
 ```
 """
 
@@ -19,6 +22,7 @@ __all__ = [
     "AllocationPolicy",
     "ExhaustiveSearchOracle",
     "HEURISTICS",
+    "HorizonBound",
     "LocalSearchOracle",
     "MILPOracle",
     "MaxSINRPolicy",
@@ -58,6 +62,7 @@ _LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562
     "OraclePolicy": "oracles",
     "OracleSolution": "oracles",
     "num_candidates": "oracles",
+    "HorizonBound": "horizon",
 }
 
 

@@ -22,6 +22,7 @@ from scipy import optimize, sparse
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
 from oran_gym.allocation import scenario_arrays
 from oran_gym.sim import kernels
+from oran_gym.sim.queue import QueueStatus, queue_terms
 from oran_gym.sim.params import ru_power_limit_w, unpack_params
 
 __all__ = [
@@ -67,6 +68,15 @@ def num_candidates(cfg: ScenarioConfig) -> int:
     return (cfg.num_ues * cfg.num_power_levels + 1) ** (cfg.num_rus * cfg.num_prbs)
 
 
+def _check_queue(cfg: ScenarioConfig, queue: QueueStatus | None) -> QueueStatus | None:
+    """The FIFOs' status checked (as `evaluate_allocation` does); None on the per-TTI model."""
+    if queue is None:
+        return None
+    from oran_gym.allocation import _check_queue_status
+
+    return _check_queue_status(queue, cfg.num_ues)
+
+
 def _check_instance(cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray):
     from oran_gym.allocation import _as_array
 
@@ -80,14 +90,26 @@ def _check_instance(cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np
 # exhaustive search
 # ------------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _tti_reward(gain_lin, owner, power_w, ue_slice, offered_load_bps, params):
+def _tti_reward(gain_lin, owner, power_w, ue_slice, offered_load_bps, params, queue):
+    """The TTI's reward (eq. 22); `queue` `[4, U]` (backlog, urgent, late, overflow bits) scores it
+    on the backlog model, an empty `[0, 0]` array on the paper's model."""
     ev = kernels.evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
-    n = ev[6].sum() + ev[7].sum()
-    return kernels.compute_reward(ev[8], n, params)
+    if queue.shape[0] == 0:
+        n = ev[6].sum() + ev[7].sum()
+        return kernels.compute_reward(ev[8], n, params)
+    _, _, rate_v, delay_v, objective = queue_terms(ev[2], queue[0], queue[1], queue[2], queue[3], ue_slice, params)
+    return kernels.compute_reward(objective, rate_v.sum() + delay_v.sum(), params)
+
+
+_NO_QUEUE = np.zeros((0, 0), np.int64)
+
+
+def _queue_array(queue: QueueStatus | None) -> np.ndarray:
+    return _NO_QUEUE if queue is None else np.ascontiguousarray(np.stack(queue), dtype=np.int64)
 
 
 @njit(cache=True)
-def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params):
+def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params, queue):
     """Depth-first enumeration of every feasible allocation; returns the best in enumeration order.
 
     PRBs are visited in (RU, PRB) order, actions 0 (idle), 1 + u L + l; branches that would give a
@@ -143,7 +165,7 @@ def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params):
         applied[k] = True
         if k == depth - 1:
             leaves += 1
-            value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params)
+            value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params, queue)
             if value > best_value:
                 best_value = value
                 best[:] = digit
@@ -167,8 +189,10 @@ class ExhaustiveSearchOracle:
         """`max_candidates`: the size cap, in candidates before pruning."""
         self.max_candidates = check_number("ExhaustiveSearchOracle", "max_candidates", max_candidates, lo=1, integer=True)
 
-    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> OracleSolution:
-        """Best allocation of one TTI, with the number of leaves evaluated in `status`."""
+    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
+                       queue: QueueStatus | None = None) -> OracleSolution:
+        """Best allocation of one TTI, with the number of leaves evaluated in `status` (`queue`:
+        on the backlog model, given the FIFOs)."""
         n = num_candidates(cfg)
         if n > self.max_candidates:
             count = f"{n:,}" if n < 10**15 else f"{n:.3e}"
@@ -179,18 +203,20 @@ class ExhaustiveSearchOracle:
                 "or raise max_candidates"
             )
         gains, load = _check_instance(cfg, gains, offered_load_bps)
+        queue = _check_queue(cfg, queue)
         params, ue_slice, levels = scenario_arrays(cfg)
         t0 = time.perf_counter()
-        best, _, leaves = _exhaustive_search(gains, ue_slice, load, levels, params)
+        best, _, leaves = _exhaustive_search(gains, ue_slice, load, levels, params, _queue_array(queue))
         elapsed = time.perf_counter() - t0
         owner, power, assoc, _ = kernels.decode_full_action(best, ue_slice, levels, cfg.num_rus, cfg.num_prbs)
         alloc = Allocation(assoc, owner, power)
-        value = evaluate_allocation(cfg, gains, alloc, load).reward
+        value = evaluate_allocation(cfg, gains, alloc, load, queue=queue).reward
         return OracleSolution(alloc, value, value, True, elapsed, f"optimal ({leaves:,} feasible allocations evaluated)", 0.0)
 
-    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> tuple[Allocation, float]:
+    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
+              queue: QueueStatus | None = None) -> tuple[Allocation, float]:
         """`(best allocation, its reward)`."""
-        sol = self.solve_detailed(cfg, gains, offered_load_bps)
+        sol = self.solve_detailed(cfg, gains, offered_load_bps, queue)
         return sol.allocation, sol.value
 
 
@@ -230,7 +256,7 @@ class MILPOracle:
             raise TypeError(f"MILPOracle: relax_interference must be True or False, got {relax_interference!r}")
         self.relax_interference = bool(relax_interference)
 
-    def _build(self, cfg: ScenarioConfig, gains: np.ndarray, load: np.ndarray):
+    def _build(self, cfg: ScenarioConfig, gains: np.ndarray, load: np.ndarray, queue: QueueStatus | None = None):
         params, ue_slice, levels = scenario_arrays(cfg)
         kp = unpack_params(params)
         B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
@@ -238,7 +264,7 @@ class MILPOracle:
         power = np.broadcast_to(levels[ue_slice][None, :, None, :], (B, U, M, L))
         nx = B * U * M * L
         na = U * B if B > 1 else 0
-        n = nx + na + 2 * U
+        n = nx + na + 2 * U + (U if queue is not None else 0)
         ix = np.arange(nx).reshape(B, U, M, L)
         iv_rate = nx + na + np.arange(U)
         iv_delay = nx + na + U + np.arange(U)
@@ -248,6 +274,7 @@ class MILPOracle:
         c[iv_rate] = kp.theta_violation
         c[iv_delay] = kp.theta_violation
         ub = np.ones(n)
+        integrality = np.ones(n)
         pmax = kp.prb_max_power_w  # [2], eMBB and URLLC
         ub[:nx] = (power <= pmax[ue_slice][None, :, None, None] * (1 + POWER_RTOL)).ravel().astype(float)
         rows, cols, vals, lo, hi = [], [], [], [], []
@@ -270,17 +297,20 @@ class MILPOracle:
             add(ix[b].transpose(1, 0, 2).reshape(M, U * L), 1.0, -np.inf, 1.0)  # one owner per PRB
             add(ix[b].ravel(), power[b].ravel(), -np.inf, kp.ru_power_limit_w)  # eqs. (11) and (15)
         eps = 1e-6  # Mbit/s
-        delay_floor_bps = delay_rate_floor_bps(params, ue_slice)
-        for u in range(U):
-            req_rate = load[u] / 1e6
-            req_delay = delay_floor_bps[u] / 1e6
-            for req, iv in ((req_rate, iv_rate[u]), (req_delay, iv_delay[u])):
-                if math.isinf(req):
-                    add(np.array([iv]), 1.0, 1.0, 1.0)  # unattainable: always violated
-                elif req > 0:
-                    add(np.concatenate([ix[:, u].ravel(), [iv]]), np.concatenate([rate_mbps[:, u].ravel(), [req + eps]]), req + eps, np.inf)
-                else:
-                    ub[iv] = 0.0  # nothing required: never violated
+        if queue is not None:
+            self._queue_rows(add, c, ub, integrality, queue, kp, ue_slice, rate_mbps, ix, iv_rate, iv_delay, nx + na + 2 * U)
+        else:
+            delay_floor_bps = delay_rate_floor_bps(params, ue_slice)
+            for u in range(U):
+                req_rate = load[u] / 1e6
+                req_delay = delay_floor_bps[u] / 1e6
+                for req, iv in ((req_rate, iv_rate[u]), (req_delay, iv_delay[u])):
+                    if math.isinf(req):
+                        add(np.array([iv]), 1.0, 1.0, 1.0)  # unattainable: always violated
+                    elif req > 0:
+                        add(np.concatenate([ix[:, u].ravel(), [iv]]), np.concatenate([rate_mbps[:, u].ravel(), [req + eps]]), req + eps, np.inf)
+                    else:
+                        ub[iv] = 0.0  # nothing required: never violated
         if B > 1:
             ia = nx + np.arange(U * B).reshape(U, B)
             link = np.concatenate([np.ones(L), [-1.0]])
@@ -292,10 +322,48 @@ class MILPOracle:
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n)
         )
         constraints = optimize.LinearConstraint(a_mat, np.concatenate(lo), np.concatenate(hi))
-        return c, ub, constraints, ix, nx
+        return c, ub, integrality, constraints, ix, nx
 
-    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> OracleSolution:
-        """Solve one TTI; `upper_bound` is HiGHS's proven bound (of the relaxation if B > 1)."""
+    @staticmethod
+    def _queue_rows(add, c, ub, integrality, queue, kp, ue_slice, rate_mbps, ix, iv_rate, iv_delay, first_served):
+        """The backlog model's objective and flags (oran_gym.sim.queue), given the FIFOs' status.
+
+        Per UE a continuous `s[u]` in [0, backlog] (bits served, Mbit) with `s <= T R_u` replaces
+        the rate in the objective (weight `w_s Theta_r / (rate_scale T)`); `v_rate` is forced to 1
+        by an overflow and otherwise by `T R_u < urgent` (whole bits, so exact for floor(R T));
+        `v_delay` by `T R_u < urgent + late`. The served bits drop their floor: the model's value
+        exceeds the evaluated reward by at most one bit per UE.
+        """
+        U = ue_slice.shape[0]
+        tti = kp.tti_s
+        i_s = first_served + np.arange(U)
+        scale = kp.theta_rate / kp.rate_scale_bps * 1e6 / tti  # reward per Mbit served in the TTI
+        c[: ix.size] = 0.0
+        c[i_s] = -scale * kp.slice_weight[ue_slice]
+        integrality[i_s] = 0.0
+        backlog, urgent, late, overflow = (np.asarray(a, dtype=float) / 1e6 for a in queue)  # Mbit
+        ub[i_s] = backlog
+        for u in range(U):
+            t_rate = tti * rate_mbps[:, u].ravel()  # Mbit this TTI per choice
+            add(np.concatenate([[i_s[u]], ix[:, u].ravel()]), np.concatenate([[1.0], -t_rate]), -np.inf, 0.0)
+            if overflow[u] > 0:
+                add(np.array([iv_rate[u]]), 1.0, 1.0, 1.0)  # dropped at arrival: violated whatever is done
+            elif urgent[u] > 0:
+                add(np.concatenate([ix[:, u].ravel(), [iv_rate[u]]]), np.concatenate([t_rate, [urgent[u]]]), urgent[u], np.inf)
+            else:
+                ub[iv_rate[u]] = 0.0
+            need = urgent[u] + late[u]
+            if late[u] > 0:
+                add(np.concatenate([ix[:, u].ravel(), [iv_delay[u]]]), np.concatenate([t_rate, [need]]), need, np.inf)
+            else:
+                ub[iv_delay[u]] = 0.0
+
+    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
+                       queue: QueueStatus | None = None) -> OracleSolution:
+        """Solve one TTI; `upper_bound` is HiGHS's proven bound (of the relaxation if B > 1).
+
+        `queue` (backlog model, `env.unwrapped.queue_status`): maximise the TTI's reward given the
+        FIFOs, the myopic optimum of the sequential problem."""
         if cfg.num_rus > 1 and not self.relax_interference:
             raise ValueError(
                 f"MILPOracle is exact only for one RU (got num_rus={cfg.num_rus}): with interference the rates "
@@ -303,9 +371,10 @@ class MILPOracle:
                 "LocalSearchOracle for a feasible lower bound"
             )
         gains, load = _check_instance(cfg, gains, offered_load_bps)
+        queue = _check_queue(cfg, queue)
         params, ue_slice, levels = scenario_arrays(cfg)
         t0 = time.perf_counter()
-        c, ub, constraints, ix, nx = self._build(cfg, gains, load)
+        c, ub, integrality, constraints, ix, nx = self._build(cfg, gains, load, queue)
         build_s = time.perf_counter() - t0
         options = {"mip_rel_gap": self.mip_rel_gap}
         if self.time_limit_s is not None:  # the limit covers building the model and solving it
@@ -316,7 +385,7 @@ class MILPOracle:
                     f"{build_s:.2f} s, all of time_limit_s={self.time_limit_s}; raise time_limit_s"
                 )
             options["time_limit"] = left
-        res = optimize.milp(c, integrality=np.ones_like(c), bounds=optimize.Bounds(0.0, ub), constraints=constraints, options=options)
+        res = optimize.milp(c, integrality=integrality, bounds=optimize.Bounds(0.0, ub), constraints=constraints, options=options)
         elapsed = time.perf_counter() - t0
         if res.x is None:
             raise RuntimeError(
@@ -331,15 +400,16 @@ class MILPOracle:
         owner[b_i, m_i] = u_i
         power[b_i, m_i] = levels[ue_slice[u_i], l_i]
         alloc = Allocation.from_owner(owner, power, U)
-        value = evaluate_allocation(cfg, gains, alloc, load).reward
+        value = evaluate_allocation(cfg, gains, alloc, load, queue=queue).reward
         bound = -float(res.mip_dual_bound) + unpack_params(params).theta_bias if res.mip_dual_bound is not None else math.inf
         proven = res.status == 0 and cfg.num_rus == 1
         gap = float(res.mip_gap) if res.mip_gap is not None else float("nan")
         return OracleSolution(alloc, value, max(bound, value), proven, elapsed, res.message, gap, self.time_limit_s, self.mip_rel_gap)
 
-    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> tuple[Allocation, float]:
-        """`(optimal allocation, its reward)`."""
-        sol = self.solve_detailed(cfg, gains, offered_load_bps)
+    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
+              queue: QueueStatus | None = None) -> tuple[Allocation, float]:
+        """`(optimal allocation, its reward)` (`queue`: on the backlog model, given the FIFOs)."""
+        sol = self.solve_detailed(cfg, gains, offered_load_bps, queue)
         return sol.allocation, sol.value
 
 
@@ -347,7 +417,7 @@ class MILPOracle:
 # local search (feasible lower bound with interference)
 # ------------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _local_search(gain_lin, owner, power, ue_slice, offered_load_bps, levels_w, params, max_sweeps):
+def _local_search(gain_lin, owner, power, ue_slice, offered_load_bps, levels_w, params, max_sweeps, queue):
     """Best-improvement moves PRB by PRB (any action, feasibility kept) until no move helps."""
     num_rus, num_ues, num_prbs = gain_lin.shape
     num_levels = levels_w.shape[1]
@@ -362,7 +432,7 @@ def _local_search(gain_lin, owner, power, ue_slice, offered_load_bps, levels_w, 
             if u >= 0:
                 assoc_count[u] += 1
                 assoc[u] = b
-    value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params)
+    value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params, queue)
     sweeps = 0
     improved = True
     while improved and sweeps < max_sweeps:
@@ -391,7 +461,7 @@ def _local_search(gain_lin, owner, power, ue_slice, offered_load_bps, levels_w, 
                         continue
                     owner[b, m] = u
                     power[b, m] = p
-                    v = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params)
+                    v = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params, queue)
                     if v > best_v + 1e-12 * abs(best_v):
                         best_u, best_p, best_v = u, p, v
                 owner[b, m] = best_u
@@ -423,17 +493,19 @@ class LocalSearchOracle:
         self.milp = MILPOracle(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, relax_interference=True)
         self.max_sweeps = int(max_sweeps)
 
-    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> OracleSolution:
-        """Bracketed solution: `value` (feasible) <= optimum <= `upper_bound`."""
+    def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
+                       queue: QueueStatus | None = None) -> OracleSolution:
+        """Bracketed solution: `value` (feasible) <= optimum <= `upper_bound` (`queue`: on the backlog model)."""
         t0 = time.perf_counter()
-        start = self.milp.solve_detailed(cfg, gains, offered_load_bps)
+        start = self.milp.solve_detailed(cfg, gains, offered_load_bps, queue)
         gains, load = _check_instance(cfg, gains, offered_load_bps)
         params, ue_slice, levels = scenario_arrays(cfg)
         owner, power, _, sweeps = _local_search(
-            gains, start.allocation.owner.copy(), start.allocation.power_w.copy(), ue_slice, load, levels, params, self.max_sweeps
+            gains, start.allocation.owner.copy(), start.allocation.power_w.copy(), ue_slice, load, levels, params,
+            self.max_sweeps, _queue_array(queue),
         )
         alloc = Allocation.from_owner(owner, power, cfg.num_ues)
-        value = evaluate_allocation(cfg, gains, alloc, load).reward
+        value = evaluate_allocation(cfg, gains, alloc, load, queue=queue).reward
         elapsed = time.perf_counter() - t0
         proven = cfg.num_rus == 1 and start.proven_optimal
         return OracleSolution(
@@ -442,9 +514,10 @@ class LocalSearchOracle:
             self.milp.time_limit_s, self.milp.mip_rel_gap,
         )
 
-    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray) -> tuple[Allocation, float]:
+    def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
+              queue: QueueStatus | None = None) -> tuple[Allocation, float]:
         """`(feasible allocation, its reward)`."""
-        sol = self.solve_detailed(cfg, gains, offered_load_bps)
+        sol = self.solve_detailed(cfg, gains, offered_load_bps, queue)
         return sol.allocation, sol.value
 
 
@@ -465,6 +538,7 @@ class OraclePolicy(AllocationPolicy):
         self.last_solution: OracleSolution | None = None
 
     def plan(self, env) -> Allocation:
-        """Solve the current TTI from the true gains and offered loads."""
-        self.last_solution = self.oracle.solve_detailed(env.config, env.gains, env.offered_load_bps)
+        """Solve the current TTI from the true gains and offered loads (and the FIFOs' status on the
+        backlog model: the myopic optimum of the sequential problem)."""
+        self.last_solution = self.oracle.solve_detailed(env.config, env.gains, env.offered_load_bps, env.queue_status)
         return self.last_solution.allocation

@@ -281,3 +281,72 @@ def test_bad_queue_status_is_named():
         evaluate_allocation(cfg, gains, alloc, load, queue=oran_gym.QueueStatus(z, z, np.array([0, 0, -1, 0]), z))
     with pytest.raises(ValueError, match=r"urgent_bits\[0\] \+ late_bits\[0\] exceed backlog_bits\[0\] = 0"):
         evaluate_allocation(cfg, gains, alloc, load, queue=oran_gym.QueueStatus(z, np.array([8, 0, 0, 0]), z, z))
+
+
+def test_myopic_milp_equals_exhaustive_search_on_queue_states():
+    """Both oracles maximise the TTI's reward given the FIFOs (the myopic optimum) and agree."""
+    from oran_gym.baselines import ExhaustiveSearchOracle, MILPOracle, OraclePolicy
+
+    env = gym.make("ORANSlicing-v0", config="tiny", action_mode="full", **HEAVY)
+    u = env.unwrapped
+    obs, _ = env.reset(seed=7)
+    policy = OraclePolicy(env, MILPOracle())
+    esa, kinds = ExhaustiveSearchOracle(), set()
+    for _ in range(12):
+        status = u.queue_status
+        kinds |= {k for k, v in status._asdict().items() if v.any()}
+        _, v_esa = esa.solve(u.config, u.gains, u.offered_load_bps, queue=status)
+        action, _ = policy.predict(obs)
+        obs, reward, *_ = env.step(action)
+        sol = policy.last_solution
+        # the MILP drops the floor of served bits: at most one bit per UE of reward apart
+        slack = u.config.num_ues * u.config.urllc_weight / (u.config.tti_duration_s * u.config.rate_scale_bps)
+        assert sol.value == reward and v_esa - slack <= sol.value <= v_esa
+    assert kinds == {"backlog_bits", "urgent_bits", "late_bits", "overflow_bits"}  # every term was exercised
+
+
+def test_the_horizon_bound_bounds_every_policy_and_is_tight_over_one_tti():
+    """`HorizonBound` >= the return of myopic and random play over the same H TTIs; with H = 1 it
+    is the myopic optimum (to one bit per UE: the floor of R T)."""
+    import copy
+
+    from oran_gym.baselines import MILPOracle, OraclePolicy
+    from oran_gym.baselines.horizon import HorizonBound, future_of
+
+    env = gym.make("ORANSlicing-v0", config="tiny", action_mode="full", **{**HEAVY, "episode_length_tti": 40})
+    u = env.unwrapped
+    obs, _ = env.reset(seed=3)
+    rng = np.random.default_rng(0)
+    slack = u.config.num_ues * u.config.urllc_weight / (u.config.tti_duration_s * u.config.rate_scale_bps)
+    for start in range(4):
+        for horizon in (1, 4):
+            gains, arrived = future_of(env, horizon)
+            sol = HorizonBound().solve(u.config, gains, arrived, u.queue_bits, u.queue_status.overflow_bits)
+            assert sol.proven_optimal
+            returns = []
+            for policy in ("myopic", "random", "random"):
+                play = copy.deepcopy(env)
+                oracle = OraclePolicy(play, MILPOracle())
+                o, total = play.unwrapped.last_observation, 0.0
+                for _ in range(horizon):
+                    a = oracle.predict(o)[0] if policy == "myopic" else masked_random_action(play, rng)
+                    o, r, *_ = play.step(a)
+                    total += r
+                returns.append(total)
+            assert max(returns) <= sol.upper_bound + 1e-9
+            if horizon == 1:
+                assert sol.upper_bound <= returns[0] + slack + 1e-9
+        obs, *_ = env.step(OraclePolicy(env, MILPOracle()).predict(obs)[0])
+
+
+def test_the_horizon_bound_needs_the_backlog_model_and_consistent_shapes():
+    from oran_gym.baselines.horizon import HorizonBound
+
+    cfg = ScenarioConfig.preset("tiny")
+    with pytest.raises(ValueError, match="HorizonBound needs queue_model='backlog', got 'none'"):
+        HorizonBound().solve(cfg, np.ones((2, 1, 4, 3)), np.zeros((2, 4)), np.zeros((4, 5)), np.zeros(4))
+    cfg = cfg.replace(queue_model="backlog")
+    with pytest.raises(ValueError, match=r"arrived_bits must have shape \(2, 4\), got \(3, 4\)"):
+        HorizonBound().solve(cfg, np.ones((2, 1, 4, 3)), np.zeros((3, 4)), np.zeros((4, 5)), np.zeros(4))
+    with pytest.raises(ValueError, match="HorizonBound: time_limit_s"):
+        HorizonBound(time_limit_s=-1)
