@@ -16,6 +16,7 @@ import numpy as np
 
 from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
+from oran_gym.sim import reference
 from oran_gym.sim.params import unpack_params
 
 __all__ = [
@@ -68,14 +69,14 @@ def ru_power_limit_w(cfg: ScenarioConfig) -> float:
 def prb_rates_bps(cfg: ScenarioConfig, gain_lin: np.ndarray) -> np.ndarray:
     """Interference-free rate of every (RU, UE, PRB, level): `[B, U, M, L]` bit/s.
 
-    r = W min(log2(1 + h p_l / sigma^2), SE_max[s(u)]), with p_l the UE's slice's level l.
+    r = W min(log2(1 + h p_l / sigma^2), SE_max[s(u)]) (`reference.capped_rate_bps`, so the CQI
+    table with `link_model="cqi_table"`), with p_l the UE's slice's level l.
     """
     params, ue_slice, levels = scenario_arrays(cfg)
     kp = unpack_params(params)
     power = levels[ue_slice]  # [U, L]
     snr = gain_lin[:, :, :, None] * power[None, :, None, :] / kp.noise_w
-    cap = kp.se_max_bps_per_hz[ue_slice][None, :, None, None]
-    return kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + snr), cap)
+    return reference.capped_rate_bps(snr, ue_slice[None, :, None, None], params)
 
 
 def level_index(cfg: ScenarioConfig, ue: int, power_w: float) -> int:

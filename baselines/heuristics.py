@@ -20,6 +20,7 @@ from oran_gym.baselines.common import AllocationPolicy, delay_rate_floor_bps, ru
 
 from oran_gym import Allocation, ScenarioConfig
 from oran_gym.allocation import scenario_arrays
+from oran_gym.sim import reference
 from oran_gym.sim.params import unpack_params
 
 __all__ = [
@@ -83,7 +84,7 @@ def _nominal_rate_bps(cfg: ScenarioConfig, gain: np.ndarray) -> np.ndarray:
     kp = unpack_params(params)
     p = np.minimum(ru_power_limit_w(cfg) / cfg.num_prbs, levels[ue_slice, -1])  # [U]
     snr = gain * p[None, :, None] / kp.noise_w
-    return kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + snr), kp.se_max_bps_per_hz[ue_slice][None, :, None])
+    return reference.capped_rate_bps(snr, ue_slice[None, :, None], params)
 
 
 class _Heuristic(AllocationPolicy):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oran_gym.sim import rng
+from oran_gym.sim import reference, rng
 from oran_gym.sim.kernels import POWER_RTOL
 from oran_gym.sim.params import GAIN_DB_MAX, GAIN_DB_MIN, unpack_params
 
@@ -44,8 +44,7 @@ def _evaluate(gain_lin, owner, power_w, ue_slice, offered, params):
     signal = np.einsum("kbbm->kbm", rx)
     interference = rx.sum(axis=1) - signal
     sinr = np.where(served, signal / (interference + kp.noise_w), 0.0)
-    se = np.minimum(np.log2(1.0 + sinr), kp.se_max_bps_per_hz[ue_slice[idx]])
-    prb_rate = np.where(served, kp.prb_bandwidth_hz * se, 0.0)
+    prb_rate = np.where(served, reference.capped_rate_bps(sinr, ue_slice[idx], params), 0.0)
     flat = (np.arange(K)[:, None, None] * U + idx)[served]
     ue_rate = np.bincount(flat, weights=prb_rate[served], minlength=K * U).reshape(K, U)
     ru_power = power_w.sum(axis=2)

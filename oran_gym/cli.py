@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oran_gym.config import PRESETS, ScenarioConfig
+from oran_gym.config import PRESET_SOURCES, PRESETS, ScenarioConfig
 
 FIELD_UNITS = {
     "_hz": "Hz",
@@ -60,10 +60,14 @@ def field_docs() -> dict[str, str]:
     return docs
 
 
-def scenario_table(cfg: ScenarioConfig, markdown: bool = False) -> str:
-    """Every field of `cfg` with its unit, value and meaning."""
+def scenario_table(cfg: ScenarioConfig, markdown: bool = False, sources: dict[str, str] | None = None) -> str:
+    """Every field of `cfg` with its unit, value and meaning (`sources`: where a preset's value comes
+    from, shown in place of the meaning for the fields it names)."""
     docs = field_docs()
-    rows = [(f.name, field_unit(f.name), repr(getattr(cfg, f.name)), docs.get(f.name, "")) for f in dataclasses.fields(cfg)]
+    sources = sources or {}
+    rows = [(f.name, field_unit(f.name), repr(getattr(cfg, f.name)),
+             f"[{sources[f.name]}] " + docs.get(f.name, "") if f.name in sources else docs.get(f.name, ""))
+            for f in dataclasses.fields(cfg)]
     if markdown:
         lines = ["| field | unit | default | meaning |", "|---|---|---|---|"]
         lines += [f"| `{n}` | {u} | `{v}` | {d} |" for n, u, v, d in rows]
@@ -83,8 +87,8 @@ def scenario_table(cfg: ScenarioConfig, markdown: bool = False) -> str:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print the scenario table of a preset."""
-    print(f"preset {args.preset!r}")
-    print(scenario_table(ScenarioConfig.preset(args.preset), markdown=args.markdown))
+    print(f"preset {args.preset!r}" + ("; [source] of each value the preset sets" if args.preset in PRESET_SOURCES else ""))
+    print(scenario_table(ScenarioConfig.preset(args.preset), markdown=args.markdown, sources=PRESET_SOURCES.get(args.preset)))
     return 0
 
 

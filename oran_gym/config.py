@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ScenarioConfig", "PRESETS", "FIELD_BOUNDS", "EMBB", "URLLC", "SLICE_NAMES"]
+__all__ = ["ScenarioConfig", "PRESETS", "PRESET_SOURCES", "FIELD_BOUNDS", "EMBB", "URLLC", "SLICE_NAMES"]
 
 EMBB = 0
 """Slice index of enhanced mobile broadband."""
@@ -60,7 +60,8 @@ class ScenarioConfig:
     noise_figure_db: float = 0.0
     """Receiver noise figure added to N0 W *(choice)*."""
     shadowing_std_db: float = 8.0
-    """Standard deviation of log-normal shadowing, drawn per (UE, RU) at reset."""
+    """Standard deviation of log-normal shadowing, drawn per (UE, RU) at reset ("uma_nlos" path loss;
+    "uma_38901" uses TR 38.901's 4 dB LOS / 6 dB NLOS)."""
     fading_rho: float | None = 0.0
     """Gauss-Markov correlation of Rayleigh fading between TTIs; 0 = independent draws (paper).
     None derives it from UE speed: rho = J0(2 pi f_D T), f_D = v f_c / c."""
@@ -68,6 +69,18 @@ class ScenarioConfig:
     """Std of the Gaussian error (dB) on the gains the agent observes; the physics uses true gains."""
     ue_speed_mps: float = 0.0
     """UE speed; > 0 moves UEs in straight lines, reflected at the annulus edges."""
+    pathloss_model: str = "uma_nlos"
+    """"uma_nlos": the paper's 3GPP UMa NLOS formula on the 2-D distance. "uma_38901": 3GPP TR
+    38.901 UMa (Table 7.4.1-1) with its LOS probability (Table 7.4.2-1), the LOS or NLOS path loss
+    on the 3-D distance and shadowing of 4 dB (LOS) / 6 dB (NLOS) instead of `shadowing_std_db`."""
+    ru_height_m: float = 25.0
+    """RU antenna height h_BS ("uma_38901" path loss; TR 38.901 UMa: 25 m)."""
+    ue_height_m: float = 1.5
+    """UE antenna height h_UT ("uma_38901" path loss; TR 38.901 UMa: 1.5-22.5 m)."""
+    link_model: str = "shannon"
+    """"shannon": rate W min(log2(1 + SINR), SE_max) (the paper). "cqi_table": the efficiency of the
+    highest CQI of TS 38.214 Table 5.2.2.1-2 whose SINR threshold is met, capped at SE_max
+    (`oran_gym.sim.link`)."""
 
     # --- power and fronthaul ----------------------------------------------------------------
     ru_max_power_dbm: float = 40.0
@@ -315,7 +328,7 @@ class ScenarioConfig:
     # --- construction -------------------------------------------------------------------------
     @classmethod
     def preset(cls, name: str) -> ScenarioConfig:
-        """Return a named preset: "paper", "tiny" or "multi_cell"."""
+        """Return a named preset: "paper", "tiny", "multi_cell", "paper_queue" or "urban_macro"."""
         if not isinstance(name, str) or name not in PRESETS:
             hint = difflib.get_close_matches(str(name), PRESETS, n=1)
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -403,6 +416,8 @@ FIELD_BOUNDS: dict[str, tuple[type, float, float, str]] = {
     "shadowing_std_db": (float, 0.0, 30.0, "3GPP shadowing deviations are 3-12 dB"),
     "csi_error_db": (float, 0.0, 30.0, "a CSI error beyond 30 dB carries no information"),
     "ue_speed_mps": (float, 0.0, 150.0, "3GPP's fastest UEs (high-speed train, 500 km/h) move at 139 m/s"),
+    "ru_height_m": (float, 10.0, 150.0, "TR 38.901 UMa places RUs at 25 m; its formulas hold for 10-150 m"),
+    "ue_height_m": (float, 1.0, 22.5, "TR 38.901 UMa holds for UE heights of 1.5-22.5 m"),
     "ru_max_power_dbm": (float, *_POWER),
     "embb_max_prb_power_dbm": (float, *_POWER),
     "urllc_max_prb_power_dbm": (float, *_POWER),
@@ -447,7 +462,8 @@ MAX_QUEUE_HORIZON_TTIS = 10_000
 """Bound on the FIFO's ages in TTIs (max_queue_delay_s / tti_duration_s)."""
 
 
-_CHOICES = {"queue_model": ("none", "backlog"), "embb_arrival_process": ("poisson", "onoff")}
+_CHOICES = {"queue_model": ("none", "backlog"), "embb_arrival_process": ("poisson", "onoff"),
+            "pathloss_model": ("uma_nlos", "uma_38901"), "link_model": ("shannon", "cqi_table")}
 
 
 def _validate_field(name: str, value: Any) -> None:
@@ -519,4 +535,59 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper_queue": {
         "queue_model": "backlog",
     },
+    # A realistic multi-cell layout (DESIGN.md section 6); every number's source is in PRESET_SOURCES.
+    "urban_macro": {
+        "num_rus": 3,
+        "num_embb_ues": 9,
+        "num_urllc_ues": 9,
+        "inter_site_distance_m": 500.0,
+        "cell_min_radius_m": 35.0,
+        "cell_radius_m": 289.0,
+        "carrier_freq_hz": 2e9,
+        "num_prbs": 25,
+        "prb_bandwidth_hz": 180e3,
+        "noise_figure_db": 9.0,
+        "shadowing_std_db": 6.0,
+        "pathloss_model": "uma_38901",
+        "ru_height_m": 25.0,
+        "ue_height_m": 1.5,
+        "ru_max_power_dbm": 43.0,
+        "embb_max_prb_power_dbm": 43.0 - 10.0 * math.log10(25),
+        "urllc_max_prb_power_dbm": 43.0 - 10.0 * math.log10(25),
+        "fronthaul_quant_noise_w": 1e-12,
+        "link_model": "cqi_table",
+        "queue_model": "backlog",
+        "ue_speed_mps": 3.0 / 3.6,
+        "fading_rho": None,
+        "episode_length_tti": 20,
+    },
 }
+
+PRESET_SOURCES: dict[str, dict[str, str]] = {
+    "urban_macro": {
+        "num_rus": "3 sites (DESIGN.md section 6), one RU each, on a triangle of side inter_site_distance_m",
+        "num_embb_ues": "choice: 3 eMBB UEs per site",
+        "num_urllc_ues": "choice: 3 URLLC UEs per site",
+        "inter_site_distance_m": "3GPP TR 38.901 Table 7.2-1 (UMa: ISD 500 m)",
+        "cell_min_radius_m": "3GPP TR 38.901 Table 7.2-1 (UMa: minimum BS-UT distance 35 m)",
+        "cell_radius_m": "ISD / sqrt(3): the circumradius of a hexagonal cell of ISD 500 m",
+        "carrier_freq_hz": "the paper's carrier; TR 38.901 UMa holds from 0.5 to 100 GHz",
+        "num_prbs": "3GPP TS 38.101-1 Table 5.3.2-1: 25 PRBs in 5 MHz at 15 kHz SCS",
+        "prb_bandwidth_hz": "12 subcarriers x 15 kHz (TS 38.211)",
+        "noise_figure_db": "3GPP TR 38.901 Table 7.8-1 (UT noise figure 9 dB)",
+        "shadowing_std_db": "3GPP TR 38.901 Table 7.4.1-1 (UMa NLOS 6 dB); the uma_38901 model draws 4 dB on LOS links, 6 dB on NLOS ones",
+        "pathloss_model": "3GPP TR 38.901 Tables 7.4.1-1 (UMa LOS/NLOS path loss, shadowing 4/6 dB) and 7.4.2-1 (UMa LOS probability)",
+        "ru_height_m": "3GPP TR 38.901 Table 7.4.1-1 (UMa h_BS = 25 m)",
+        "ue_height_m": "3GPP TR 38.901 Table 7.8-1 (outdoor UT height 1.5 m)",
+        "ru_max_power_dbm": "3GPP TR 36.814 Table A.2.1.1-2 (macro BS: 43 dBm for a 5 MHz carrier)",
+        "embb_max_prb_power_dbm": "the RU power split equally over its 25 PRBs: 43 - 10 log10(25) = 29.0 dBm",
+        "urllc_max_prb_power_dbm": "the RU power split equally over its 25 PRBs: 43 - 10 log10(25) = 29.0 dBm",
+        "fronthaul_quant_noise_w": "DESIGN.md section 2 (1e-12 W: the fronthaul limit binds at ~48.5 dBm, above 43 dBm)",
+        "link_model": "3GPP TS 38.214 Table 5.2.2.1-2 (CQI table 1); SINR thresholds at 10 % BLER from the Vienna LTE link-level simulator (Mehlfuehrer et al. 2009)",
+        "queue_model": "DESIGN.md section 6: queues on",
+        "ue_speed_mps": "3GPP TR 38.901 Table 7.8-1 (UT speed 3 km/h)",
+        "fading_rho": "Jakes over one TTI at 3 km/h and 2 GHz: J0(2 pi f_D T) = 0.9997",
+        "episode_length_tti": "choice: 20 TTIs, long enough for queues to build",
+    },
+}
+"""Where each number of a preset comes from (`oran-gym info --preset NAME` prints it beside the value)."""

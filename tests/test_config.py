@@ -29,7 +29,7 @@ def test_tiny_and_multi_cell_presets():
     assert (t.num_ues * t.num_power_levels + 1) ** t.num_prbs == 729
     m = ScenarioConfig.preset("multi_cell")
     assert m.num_rus == 3
-    assert set(PRESETS) == {"paper", "tiny", "multi_cell", "paper_queue"}
+    assert set(PRESETS) == {"paper", "tiny", "multi_cell", "paper_queue", "urban_macro"}
     # paper_queue is the paper preset with the backlog model, and nothing else
     assert ScenarioConfig.preset("paper_queue").diff(ScenarioConfig.preset("paper")) == {"queue_model": ("backlog", "none")}
 

@@ -54,6 +54,8 @@ def configs(draw):
     fields["power_level_fractions"] = tuple(sorted(levels))
     fields["traffic_trace"] = draw(st.sampled_from([None, None, "synthetic"]))
     fields["embb_arrival_process"] = draw(st.sampled_from(["poisson", "onoff"]))
+    fields["pathloss_model"] = draw(st.sampled_from(["uma_nlos", "uma_38901"]))
+    fields["link_model"] = draw(st.sampled_from(["shannon", "cqi_table"]))
     if fields["embb_arrival_process"] == "onoff":  # the source changes state at most once per TTI
         for name in ("embb_on_mean_s", "embb_off_mean_s"):
             fields[name] = max(fields[name], fields["tti_duration_s"])
@@ -124,7 +126,8 @@ def test_the_bounds_cover_every_numeric_field():
     import dataclasses
 
     numeric = {f.name for f in dataclasses.fields(ScenarioConfig)} - {
-        "traffic_trace", "fading_rho", "power_level_fractions", "queue_model", "embb_arrival_process"}
+        "traffic_trace", "fading_rho", "power_level_fractions", "queue_model", "embb_arrival_process",
+        "pathloss_model", "link_model"}
     assert numeric == set(FIELD_BOUNDS)
     for name, (kind, lo, hi, why) in FIELD_BOUNDS.items():
         assert lo < hi and why, name

@@ -174,7 +174,7 @@ class ORANSlicingEnv(gym.Env):
 
     | argument | default | meaning |
     |---|---|---|
-    | `config` | `"paper"` | `ScenarioConfig`, a mapping of its fields, or a preset name (`"paper"`, `"tiny"`, `"multi_cell"`, `"paper_queue"`) |
+    | `config` | `"paper"` | `ScenarioConfig`, a mapping of its fields, or a preset name (`"paper"`, `"tiny"`, `"multi_cell"`, `"paper_queue"`, `"urban_macro"`) |
     | `action_mode` | `"prb"` | `"prb"` or `"full"` |
     | `obs_mode` | `"full"` | `"full"` or `"paper"` |
     | `reward_mode` | `"marginal"` | `"marginal"` or `"tti"` (prb mode) |
@@ -197,6 +197,9 @@ class ORANSlicingEnv(gym.Env):
     * v0, backlog model (issue 15): `queue_model="backlog"`, the `"paper_queue"` preset, ON/OFF
       eMBB sources and `info["queue"]`. With the default `queue_model="none"` nothing changes
       (the behaviour fingerprint is bit-identical).
+    * v0, `urban_macro` (issue 15): `pathloss_model="uma_38901"` (TR 38.901 UMa with LOS
+      probability), `link_model="cqi_table"` (TS 38.214 CQI efficiencies) and the preset. The
+      defaults keep the paper's model bit for bit.
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}

@@ -131,9 +131,9 @@ class ORANSlicingVectorEnv(VectorEnv):
         kp = unpack_params(params)
         self._theta_bias = kp.theta_bias
         self._prb = self.action_mode == "prb"
-        # the fast dynamics path covers static UEs without a trace; otherwise each sub-env keeps a
+        # the fast dynamics path covers static UEs without a trace on the paper's path loss; otherwise each sub-env keeps a
         # NetworkState (the single env's own code) and the batch copies its arrays every TTI
-        self._compat = cfg.ue_speed_mps > 0 or cfg.traffic_trace is not None
+        self._compat = cfg.ue_speed_mps > 0 or cfg.traffic_trace is not None or cfg.pathloss_model != "uma_nlos"
         rho = channel.fading_correlation(cfg)
         self._nets: list[NetworkState | None] = [None] * n
         ue, W = cfg.num_embb_ues, cfg.load_window_ttis

@@ -49,6 +49,38 @@ def pathloss_db(distance_m: np.ndarray, carrier_freq_hz: float) -> np.ndarray:
     return 13.54 + 39.08 * np.log10(distance_m) + 20.0 * math.log10(carrier_freq_hz / 1e9)
 
 
+# 3GPP TR 38.901 V17.0.0, UMa (Tables 7.4.1-1 and 7.4.2-1)
+UMA_LOS_SHADOWING_DB = 4.0
+"""Shadow-fading std of UMa LOS links, TR 38.901 Table 7.4.1-1."""
+UMA_NLOS_SHADOWING_DB = 6.0
+"""Shadow-fading std of UMa NLOS links, TR 38.901 Table 7.4.1-1."""
+_UMA_ENVIRONMENT_HEIGHT_M = 1.0  # h_E for UEs below 13 m (TR 38.901 note 1 of Table 7.4.1-1)
+
+
+def uma_los_probability(distance_2d_m: np.ndarray) -> np.ndarray:
+    """TR 38.901 Table 7.4.2-1, UMa, outdoor UEs below 13 m (C'(h_UT) = 0):
+    1 up to 18 m, then 18/d + exp(-d/63) (1 - 18/d)."""
+    d = np.asarray(distance_2d_m, dtype=np.float64)
+    far = np.maximum(d, 18.0)
+    return np.where(d <= 18.0, 1.0, 18.0 / far + np.exp(-far / 63.0) * (1.0 - 18.0 / far))
+
+
+def uma_38901_pathloss_db(distance_2d_m: np.ndarray, carrier_freq_hz: float, ru_height_m: float, ue_height_m: float,
+                          los: np.ndarray) -> np.ndarray:
+    """TR 38.901 Table 7.4.1-1, UMa: the LOS path loss (two slopes around the breakpoint d'_BP) where
+    `los`, else the NLOS one, max(PL_LOS, PL'_NLOS); on the 3-D distance, f_c in GHz."""
+    d2 = np.asarray(distance_2d_m, dtype=np.float64)
+    fc_ghz = carrier_freq_hz / 1e9
+    dh = ru_height_m - ue_height_m
+    d3 = np.sqrt(d2**2 + dh**2)
+    breakpoint_m = 4.0 * (ru_height_m - _UMA_ENVIRONMENT_HEIGHT_M) * (ue_height_m - _UMA_ENVIRONMENT_HEIGHT_M) * carrier_freq_hz / SPEED_OF_LIGHT_MPS
+    pl1 = 28.0 + 22.0 * np.log10(d3) + 20.0 * math.log10(fc_ghz)
+    pl2 = 28.0 + 40.0 * np.log10(d3) + 20.0 * math.log10(fc_ghz) - 9.0 * math.log10(breakpoint_m**2 + dh**2)
+    pl_los = np.where(d2 <= breakpoint_m, pl1, pl2)
+    pl_nlos = 13.54 + 39.08 * np.log10(d3) + 20.0 * math.log10(fc_ghz) - 0.6 * (ue_height_m - 1.5)
+    return np.where(los, pl_los, np.maximum(pl_los, pl_nlos))
+
+
 def jakes_rho(speed_mps: float, carrier_freq_hz: float, tti_duration_s: float) -> float:
     """Clarke/Jakes correlation over one TTI: J0(2 pi f_D T), f_D = v f_c / c."""
     from scipy.special import j0

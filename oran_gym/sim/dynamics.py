@@ -54,6 +54,7 @@ class NetworkState:
     stream: np.ndarray  # uint64[4] state of the dynamics' random stream (oran_gym.sim.rng)
     trace: np.ndarray | None = None  # [T, 4] KPI trace; column 0 (internet) scales the loads
     trace_shift: np.ndarray | None = None  # [U] per-UE offset into the trace, in samples
+    los_draw: np.ndarray | None = None  # [B, U] uniform per link: LOS while below P_LOS(d) ("uma_38901")
     tti: int = 0
 
     @classmethod
@@ -65,7 +66,15 @@ class NetworkState:
         ru_pos = channel.ru_positions_m(num_rus, cfg.inter_site_distance_m)
         home = channel.ue_home_ru(num_ues, num_rus)
         ue_pos = channel.drop_ues(rng, ru_pos[home], cfg.cell_min_radius_m, cfg.cell_radius_m)
-        shadowing = rng.normal(0.0, cfg.shadowing_std_db, size=(num_rus, num_ues)) if cfg.shadowing_std_db > 0 else np.zeros((num_rus, num_ues))
+        los_draw = None
+        if cfg.pathloss_model == "uma_38901":
+            # standard normals, scaled by the link's LOS state at every refresh, and one uniform per link
+            shadowing = rng.normal(0.0, 1.0, size=(num_rus, num_ues))
+            los_draw = rng.uniform(0.0, 1.0, size=(num_rus, num_ues))
+        elif cfg.shadowing_std_db > 0:
+            shadowing = rng.normal(0.0, cfg.shadowing_std_db, size=(num_rus, num_ues))
+        else:
+            shadowing = np.zeros((num_rus, num_ues))
         if cfg.ue_speed_mps > 0:
             heading = rng.uniform(0.0, 2.0 * np.pi, size=num_ues)
             velocity = cfg.ue_speed_mps * np.column_stack([np.cos(heading), np.sin(heading)])
@@ -110,6 +119,7 @@ class NetworkState:
             stream=stream,
             trace=trace,
             trace_shift=shift,
+            los_draw=los_draw,
         )
         state._refresh_large_scale()
         state._refresh_gains()
@@ -143,8 +153,24 @@ class NetworkState:
 
     # ---------------------------------------------------------------------------------------
     def _refresh_large_scale(self) -> None:
+        cfg = self.cfg
+        d = channel.distances_m(self.ue_pos_m, self.ru_pos_m, cfg.cell_min_radius_m)
+        if self.los_draw is None:
+            self.large_scale_db = channel.pathloss_db(d, cfg.carrier_freq_hz) + self.shadowing_db
+            return
+        # TR 38.901: a link is LOS while its fixed uniform is below P_LOS at the current distance
+        los = self.los_draw < channel.uma_los_probability(d)
+        std = np.where(los, channel.UMA_LOS_SHADOWING_DB, channel.UMA_NLOS_SHADOWING_DB)
+        pl = channel.uma_38901_pathloss_db(d, cfg.carrier_freq_hz, cfg.ru_height_m, cfg.ue_height_m, los)
+        self.large_scale_db = pl + std * self.shadowing_db
+
+    @property
+    def los(self) -> np.ndarray | None:
+        """Which (RU, UE) links are line of sight now, `[B, U]` bool (None for the "uma_nlos" model)."""
+        if self.los_draw is None:
+            return None
         d = channel.distances_m(self.ue_pos_m, self.ru_pos_m, self.cfg.cell_min_radius_m)
-        self.large_scale_db = channel.pathloss_db(d, self.cfg.carrier_freq_hz) + self.shadowing_db
+        return self.los_draw < channel.uma_los_probability(d)
 
     def _refresh_gains(self) -> None:
         # a fading draw of exactly 0 would give -inf dB: the dB value is floored at -300 dB

@@ -31,12 +31,14 @@ from oran_gym.sim.obs_layout import (
     UE_RATE,
     UE_SLICE,
 )
+from oran_gym.sim.link import cqi_efficiency
 from oran_gym.sim.params import (
     GAIN_DB_MAX,
     GAIN_DB_MIN,
     delay_budget_s,
     fibre_delay_s,
     fronthaul_capacity,
+    link_cqi,
     noise_w,
     packet_bits,
     prb_bandwidth_hz,
@@ -80,8 +82,9 @@ def sinr_db_of(sinr_lin):
 
 @njit(cache=True, inline="always")
 def capped_rate_bps(sinr_lin, slice_id, params):
-    """Eqs. (5)-(6) on one PRB: W min(log2(1 + eta), SE_max[s])."""
-    se = np.log2(1.0 + sinr_lin)
+    """Eqs. (5)-(6) on one PRB: W min(log2(1 + eta), SE_max[s]); with `link_model="cqi_table"` the
+    CQI table's efficiency (`oran_gym.sim.link`) replaces log2(1 + eta)."""
+    se = cqi_efficiency(sinr_lin) if link_cqi(params) else np.log2(1.0 + sinr_lin)
     cap = se_max(params, slice_id)
     if se > cap:
         se = cap

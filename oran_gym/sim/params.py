@@ -52,6 +52,7 @@ __all__ = [
     "max_backlog_bits",
     "max_queue_delay_s",
     "urllc_packets_per_tti",
+    "link_cqi",
 ]
 
 _NOISE_W = 0
@@ -75,7 +76,8 @@ _DEADLINE_TTIS = 22  # + slice: the delay budget in whole TTIs (queue model)
 _MAX_BACKLOG_BITS = 24
 _MAX_QUEUE_DELAY_S = 25
 _URLLC_PACKETS_PER_TTI = 26  # TTI / URLLC packet interval (CBR)
-_NUM_PARAMS = 27
+_LINK_CQI = 27  # 1: the CQI-table link abstraction (oran_gym.sim.link), 0: capped Shannon
+_NUM_PARAMS = 28
 
 GAIN_DB_MIN = -180.0
 """Observed gains are scaled to [0, 1] over [GAIN_DB_MIN, GAIN_DB_MAX] dB and clipped."""
@@ -117,6 +119,7 @@ def pack_params(cfg: ScenarioConfig) -> np.ndarray:
     p[_MAX_BACKLOG_BITS] = cfg.max_backlog_bits
     p[_MAX_QUEUE_DELAY_S] = cfg.queue_horizon_ttis * cfg.tti_duration_s
     p[_URLLC_PACKETS_PER_TTI] = cfg.tti_duration_s / cfg.urllc_packet_interval_s
+    p[_LINK_CQI] = 1.0 if cfg.link_model == "cqi_table" else 0.0
     return p
 
 
@@ -152,6 +155,7 @@ class KernelParams(NamedTuple):
     max_backlog_bits: float
     max_queue_delay_s: float
     urllc_packets_per_tti: float
+    link_cqi: bool
 
 
 def unpack_params(params: np.ndarray) -> KernelParams:
@@ -185,6 +189,7 @@ def unpack_params(params: np.ndarray) -> KernelParams:
         max_backlog_bits=float(p[_MAX_BACKLOG_BITS]),
         max_queue_delay_s=float(p[_MAX_QUEUE_DELAY_S]),
         urllc_packets_per_tti=float(p[_URLLC_PACKETS_PER_TTI]),
+        link_cqi=bool(p[_LINK_CQI]),
     )
 
 
@@ -315,3 +320,9 @@ def max_queue_delay_s(params):
 def urllc_packets_per_tti(params):
     """TTI duration over the URLLC packet interval: the CBR source's packets per TTI, on average."""
     return params[_URLLC_PACKETS_PER_TTI]
+
+
+@njit(cache=True, inline="always")
+def link_cqi(params):
+    """Whether rates follow the CQI table (`link_model="cqi_table"`) instead of capped Shannon."""
+    return params[_LINK_CQI] != 0.0

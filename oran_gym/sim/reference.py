@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from oran_gym.sim.link import cqi_efficiency_numpy
 from oran_gym.sim.params import GAIN_DB_MAX, GAIN_DB_MIN, unpack_params
 from oran_gym.sim.queue import QueueStatus
 
@@ -34,9 +35,12 @@ def sinr_db_of(sinr_lin):
 
 
 def capped_rate_bps(sinr_lin, slice_id, params):
-    """Eqs. (5)-(6): W min(log2(1 + eta), SE_max[s])."""
+    """Eqs. (5)-(6): W min(log2(1 + eta), SE_max[s]) (the CQI table's efficiency instead of
+    log2(1 + eta) with `link_model="cqi_table"`); element-wise over arrays of SINRs and slices."""
     kp = unpack_params(params)
-    return kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + sinr_lin), kp.se_max_bps_per_hz[slice_id])
+    sinr_lin = np.asarray(sinr_lin, dtype=np.float64)
+    se = cqi_efficiency_numpy(sinr_lin) if kp.link_cqi else np.log2(1.0 + sinr_lin)
+    return kp.prb_bandwidth_hz * np.minimum(se, kp.se_max_bps_per_hz[slice_id])
 
 
 def fronthaul_load(ru_power, params):
@@ -128,11 +132,8 @@ def compute_sinr_db(sinr_lin, owner):
 
 def compute_prb_rate_bps(sinr_lin, owner, ue_slice, params):
     """NumPy twin of `kernels.compute_prb_rate_bps`."""
-    kp = unpack_params(params)
     slice_of_prb = ue_slice[np.where(owner >= 0, owner, 0)]
-    cap = kp.se_max_bps_per_hz[slice_of_prb]
-    rate = kp.prb_bandwidth_hz * np.minimum(np.log2(1.0 + sinr_lin), cap)
-    return np.where(owner >= 0, rate, 0.0)
+    return np.where(owner >= 0, capped_rate_bps(sinr_lin, slice_of_prb, params), 0.0)
 
 
 def compute_ue_rate_bps(prb_rate_bps, owner, num_ues):
