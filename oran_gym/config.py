@@ -127,6 +127,11 @@ class ScenarioConfig:
     `queue_model="backlog"`: each eMBB UE's arrival rate instead) *(choice)*."""
     trace_ttis_per_sample: int = 1
     """TTIs per trace sample when `traffic_trace` is set (one TTI per 5-minute sample by default)."""
+    trace_start_fraction: float = 0.0
+    """The part of the trace the env replays starts here (a fraction of its length), so that a
+    forecaster trained on an earlier part never sees it *(choice)*."""
+    trace_stop_fraction: float = 1.0
+    """...and ends here; each UE starts at a random sample of the part and wraps around within it."""
     embb_arrival_process: str = "poisson"
     """eMBB arrivals: "poisson" (the paper), or "onoff": Poisson bursts while a two-state Markov
     source is ON (mean durations `embb_on_mean_s`, `embb_off_mean_s`), at the rate that keeps the
@@ -206,6 +211,11 @@ class ScenarioConfig:
             )
         if self.queue_model == "backlog":
             self._validate_queue()
+        if self.trace_stop_fraction <= self.trace_start_fraction:
+            raise ValueError(
+                f"ScenarioConfig.trace_stop_fraction ({self.trace_stop_fraction!r}) must exceed trace_start_fraction "
+                f"({self.trace_start_fraction!r}): the replayed part of the trace would be empty"
+            )
         if self.embb_arrival_process == "onoff":
             for name in ("embb_on_mean_s", "embb_off_mean_s"):
                 if getattr(self, name) < self.tti_duration_s:
@@ -441,6 +451,8 @@ FIELD_BOUNDS: dict[str, tuple[type, float, float, str]] = {
     "tti_duration_s": (float, 1e-6, 1.0, "NR slots last 31.25 us to 1 ms"),
     "trace_ttis_per_sample": (int, 1, 10**9, "a positive count"),
     "embb_on_mean_s": (float, 1e-6, 3600.0, "from 1 us to one hour"),
+    "trace_start_fraction": (float, 0.0, 1.0, "a fraction of the trace's length"),
+    "trace_stop_fraction": (float, 0.0, 1.0, "a fraction of the trace's length"),
     "embb_off_mean_s": (float, 1e-6, 3600.0, "from 1 us to one hour"),
     "max_backlog_bits": (float, 1.0, 1e12, "from one bit to 125 GB"),
     "max_queue_delay_s": (float, 1e-6, 10.0, "from 1 us to 10 s"),

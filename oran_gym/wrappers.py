@@ -29,10 +29,20 @@ from gymnasium import spaces
 
 from oran_gym.sim import kernels
 
-__all__ = ["ActionMaskObservation", "ForecastObservation", "SLICE_APPLICATION"]
+__all__ = ["ActionMaskObservation", "ForecastObservation", "SLICE_APPLICATION", "slice_load_features"]
 
 SLICE_APPLICATION = ("Streaming", "Emergency_Service")
 """Kaggle Application_Type standing in for eMBB (0) and URLLC (1) UEs."""
+
+
+def slice_load_features(next_load_bps: np.ndarray, ue_slice: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Per slice (eMBB, URLLC) the mean forecast load of its UEs, scaled like the env's offered
+    loads: the 2 features a load forecast adds to an observation."""
+    out = np.zeros(2)
+    for s in (0, 1):
+        sel = ue_slice == s
+        out[s] = next_load_bps[sel].mean() if sel.any() else 0.0
+    return kernels.normalise_rate_bps(out, params)
 
 
 class ForecastObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
@@ -88,11 +98,7 @@ class ForecastObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArg
             windows = trace[(idx[:, None] + np.arange(-w + 1, 1)[None, :]) % trace.shape[0]]  # [U, w, 4]
             forecast = self.kpi_forecaster.predict_next(windows)  # [U], internet KPI units
             current = trace[idx, 0]
-            next_load = load * np.maximum(forecast, 0.0) / np.maximum(current, 1e-9)
-            for s in (0, 1):
-                sel = ue_slice == s
-                mean = np.array([next_load[sel].mean() if sel.any() else 0.0])
-                out.append(kernels.normalise_rate_bps(mean, u._params))
+            out.append(slice_load_features(load * np.maximum(forecast, 0.0) / np.maximum(current, 1e-9), ue_slice, u._params))
         if self.qos_regressor is not None:
             info = u.last_tti_info
             levels = u._levels_w[:, -1]

@@ -3,6 +3,8 @@ twin, the reward, the observation and the configuration errors."""
 
 from __future__ import annotations
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -350,3 +352,63 @@ def test_the_horizon_bound_needs_the_backlog_model_and_consistent_shapes():
         HorizonBound().solve(cfg, np.ones((2, 1, 4, 3)), np.zeros((3, 4)), np.zeros((4, 5)), np.zeros(4))
     with pytest.raises(ValueError, match="HorizonBound: time_limit_s"):
         HorizonBound(time_limit_s=-1)
+
+
+def test_the_replayed_part_of_the_trace_is_honoured():
+    from oran_gym.sim.dynamics import NetworkState, trace_part
+
+    cfg = ScenarioConfig.preset("tiny").replace(traffic_trace="synthetic", trace_start_fraction=0.6, trace_stop_fraction=0.7)
+    net = NetworkState.initial(cfg, np.random.default_rng(0))
+    start, stop = trace_part(cfg, net.trace.shape[0])
+    assert (start, stop) == (int(0.6 * net.trace.shape[0]), int(0.7 * net.trace.shape[0]))
+    seen = []
+    for _ in range(3 * (stop - start)):  # wraps around within the part
+        seen.append(net.trace_index())
+        net.advance()
+    seen = np.concatenate(seen)
+    assert seen.min() >= start and seen.max() < stop and len(np.unique(seen)) == stop - start
+    with pytest.raises(ValueError, match=r"trace_stop_fraction \(0.5\) must exceed trace_start_fraction \(0.6\)"):
+        cfg.replace(trace_stop_fraction=0.5)
+
+
+def test_vector_env_trace_indices_and_loads_equal_the_single_envs():
+    from oran_gym.envs.slicing_env import ORANSlicingEnv
+    from oran_gym.envs.vector_env import ORANSlicingVectorEnv
+
+    kwargs = {"config": "tiny", "traffic_trace": "synthetic", "queue_model": "backlog", "trace_start_fraction": 0.5}
+    venv = ORANSlicingVectorEnv(3, **kwargs)
+    with pytest.raises(RuntimeError, match="call reset"):
+        venv.trace_indices()
+    venv.reset(seed=4)
+    singles = [ORANSlicingEnv(**kwargs) for _ in range(3)]
+    for i, env in enumerate(singles):
+        env.reset(seed=4 + i)
+    np.testing.assert_array_equal(venv.trace_indices(), np.stack([e.trace_index for e in singles]))
+    np.testing.assert_array_equal(venv.offered_load_bps, np.stack([e.offered_load_bps for e in singles]))
+    plain = ORANSlicingVectorEnv(1, "tiny")
+    plain.reset(seed=0)
+    assert plain.trace_indices() is None
+
+
+@pytest.mark.slow
+def test_the_queue_experiments_run_end_to_end(tmp_path):
+    """Smoke runs of the three issue-15 experiments (the committed results come from full runs)."""
+    from oran_gym.benchmarks import reproduce_queue, reproduce_queue_forecast, reproduce_urban_macro
+    from oran_gym.data import data_dir
+
+    assert reproduce_queue.main(["--instances", "1", "--horizon", "2", "--warmup", "1", "--out-dir", str(tmp_path), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "queue_horizon.json").read_text())["summary"]
+    assert all(s["mean_gap"] >= -1e-9 for s in summary.values())  # the bound is never below myopic play
+    assert reproduce_urban_macro.main(["--seeds", "1", "--timesteps", "1000", "--episodes", "1", "--out-dir", str(tmp_path),
+                                       "--no-progress"]) == 0
+    um = json.loads((tmp_path / "urban_macro.json").read_text())
+    assert um["bracket"]["lower"] <= um["bracket"]["upper"]
+    root = data_dir()
+    if root is None:
+        pytest.skip("no real operator-KPI data at ../shared/data or $ORAN_GYM_DATA")
+    folder = root / "operator_kpis" / "network_operator_KPIs_time_series_dataset"
+    assert reproduce_queue_forecast.main(["--seeds", "2", "--timesteps", "1000", "--episodes", "1", "--epochs", "1",
+                                          "--data", str(folder), "--out-dir", str(tmp_path), "--no-progress"]) == 0
+    qf = json.loads((tmp_path / "queue_forecast.json").read_text())
+    assert [r["variant"] for r in qf["table"]] == ["no forecast", "persistence", "bilstm", "perfect"]
+    assert qf["table"][3]["next_sample_mae_kpi_units"] == 0.0  # the perfect forecast is the next sample

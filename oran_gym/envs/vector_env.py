@@ -252,6 +252,19 @@ class ORANSlicingVectorEnv(VectorEnv):
             return self._a.mask.copy()
         return np.ones((self.num_envs, self.single_action_space.shape[0] * self._num_actions), dtype=np.bool_)
 
+    def trace_indices(self) -> np.ndarray | None:
+        """Each sub-env's UEs' current index into the traffic trace, `[N, U]` (None without a trace)."""
+        if not self._is_reset:
+            raise RuntimeError("call reset() before trace_indices()")
+        if self.config.traffic_trace is None:
+            return None
+        return np.stack([net.trace_index() for net in self._nets])
+
+    @property
+    def offered_load_bps(self) -> np.ndarray:
+        """Each sub-env's offered loads of the current TTI, `[N, U]` bit/s (a copy)."""
+        return self._a.offered_load_bps.copy()
+
     def close_extras(self, **kwargs: Any) -> None:
         """Stop the thread pool of the random draws."""
         if getattr(self, "_pool", None) is not None:  # absent when __init__ failed

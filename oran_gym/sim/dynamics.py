@@ -9,6 +9,7 @@ Nothing here imports gymnasium or torch.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -16,9 +17,17 @@ from oran_gym.config import EMBB, URLLC, ScenarioConfig
 from oran_gym.sim import channel, kernels
 from oran_gym.sim import rng as random_stream
 
-__all__ = ["NetworkState", "ue_slices"]
+__all__ = ["NetworkState", "trace_part", "ue_slices"]
 
 _NO_SCALE = np.zeros(0)
+
+
+def trace_part(cfg: ScenarioConfig, length: int) -> tuple[int, int]:
+    """The samples `[start, stop)` of a trace of `length` the env replays (`trace_start_fraction`,
+    `trace_stop_fraction`; at least one sample)."""
+    start = min(int(math.floor(cfg.trace_start_fraction * length)), length - 1)
+    stop = max(start + 1, min(length, int(math.floor(cfg.trace_stop_fraction * length))))
+    return start, stop
 
 
 def ue_slices(cfg: ScenarioConfig) -> np.ndarray:
@@ -85,7 +94,8 @@ class NetworkState:
             from oran_gym.data import load_trace  # pandas only when a trace is used
 
             trace = load_trace(cfg.traffic_trace)
-            shift = rng.integers(0, trace.shape[0], size=num_ues)
+            start, stop = trace_part(cfg, trace.shape[0])
+            shift = rng.integers(start, stop, size=num_ues)
         stream = random_stream.seed_state(rng)
         rho = channel.fading_correlation(cfg)
         fading = np.zeros((num_rus, num_ues, num_prbs) if rho != 0.0 else (0, 0, 0), np.complex128)
@@ -197,7 +207,8 @@ class NetworkState:
     def trace_index(self) -> np.ndarray:
         """Index into the trace of each UE at the current TTI, `[U]`."""
         step = self.tti // self.cfg.trace_ttis_per_sample
-        return (self.trace_shift + step) % self.trace.shape[0]
+        start, stop = trace_part(self.cfg, self.trace.shape[0])
+        return start + (self.trace_shift - start + step) % (stop - start)
 
     def trace_factor(self) -> np.ndarray:
         """Each UE's demand multiplier: internet KPI at its trace index over the trace's mean, `[U]`."""
