@@ -26,6 +26,7 @@ from oran_gym.sim.queue import QueueStatus, queue_terms
 from oran_gym.sim.params import ru_power_limit_w, unpack_params
 
 __all__ = [
+    "OBJECTIVES",
     "OracleSolution",
     "ExhaustiveSearchOracle",
     "MILPOracle",
@@ -42,8 +43,9 @@ class OracleSolution:
     """An oracle's answer for one TTI.
 
     Attributes:
-        allocation: the chosen allocation (powers are discrete levels).
-        value: its reward, exactly `evaluate_allocation(...).reward`.
+        allocation: the chosen allocation (powers are discrete levels); None when
+            `objective="constrained"` and no allocation meets every constraint.
+        value: its reward, exactly `evaluate_allocation(...).reward` (-inf when infeasible).
         upper_bound: a proven upper bound on the optimum (== value when proven optimal).
         proven_optimal: whether `value` is the optimum (within the MIP gap for the MILP).
         solve_time_s: wall-clock time of the solve.
@@ -52,7 +54,7 @@ class OracleSolution:
         time_limit_s / mip_rel_gap: the limits the solve ran under (None where not applicable).
     """
 
-    allocation: Allocation
+    allocation: Allocation | None
     value: float
     upper_bound: float
     proven_optimal: bool
@@ -66,6 +68,22 @@ class OracleSolution:
 def num_candidates(cfg: ScenarioConfig) -> int:
     """Allocations the exhaustive search enumerates before pruning: (U L + 1)^(B M)."""
     return (cfg.num_ues * cfg.num_power_levels + 1) ** (cfg.num_rus * cfg.num_prbs)
+
+
+OBJECTIVES = ("reward", "constrained")
+"""`objective="reward"`: maximise eq. (22), soft constraints penalised. `"constrained"`: the paper's
+Algorithm 1, maximise eq. (10) with every constraint hard (DESIGN.md section 4)."""
+
+
+def _check_objective(owner: str, objective: str) -> str:
+    if objective not in OBJECTIVES:
+        raise ValueError(f"{owner}: objective must be one of {list(OBJECTIVES)}, got {objective!r}")
+    return objective
+
+
+def _infeasible(elapsed: float, why: str, time_limit_s=None, mip_rel_gap=None) -> OracleSolution:
+    """The answer for an instance with no allocation meeting every constraint: `(None, -inf)`."""
+    return OracleSolution(None, -math.inf, -math.inf, True, elapsed, f"infeasible: {why}", float("nan"), time_limit_s, mip_rel_gap)
 
 
 def _check_queue(cfg: ScenarioConfig, queue: QueueStatus | None) -> QueueStatus | None:
@@ -90,15 +108,20 @@ def _check_instance(cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np
 # exhaustive search
 # ------------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _tti_reward(gain_lin, owner, power_w, ue_slice, offered_load_bps, params, queue):
+def _tti_reward(gain_lin, owner, power_w, ue_slice, offered_load_bps, params, queue, constrained=False):
     """The TTI's reward (eq. 22); `queue` `[4, U]` (backlog, urgent, late, overflow bits) scores it
-    on the backlog model, an empty `[0, 0]` array on the paper's model."""
+    on the backlog model, an empty `[0, 0]` array on the paper's model. `constrained`: -inf unless
+    every soft constraint holds (the paper's Algorithm 1 keeps only those allocations)."""
     ev = kernels.evaluate_kernel(gain_lin, owner, power_w, ue_slice, offered_load_bps, params)
     if queue.shape[0] == 0:
         n = ev[6].sum() + ev[7].sum()
-        return kernels.compute_reward(ev[8], n, params)
-    _, _, rate_v, delay_v, objective = queue_terms(ev[2], queue[0], queue[1], queue[2], queue[3], ue_slice, params)
-    return kernels.compute_reward(objective, rate_v.sum() + delay_v.sum(), params)
+        objective = ev[8]
+    else:
+        _, _, rate_v, delay_v, objective = queue_terms(ev[2], queue[0], queue[1], queue[2], queue[3], ue_slice, params)
+        n = rate_v.sum() + delay_v.sum()
+    if constrained and n > 0:
+        return -np.inf
+    return kernels.compute_reward(objective, n, params)
 
 
 _NO_QUEUE = np.zeros((0, 0), np.int64)
@@ -109,7 +132,7 @@ def _queue_array(queue: QueueStatus | None) -> np.ndarray:
 
 
 @njit(cache=True)
-def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params, queue):
+def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params, queue, constrained):
     """Depth-first enumeration of every feasible allocation; returns the best in enumeration order.
 
     PRBs are visited in (RU, PRB) order, actions 0 (idle), 1 + u L + l; branches that would give a
@@ -165,7 +188,7 @@ def _exhaustive_search(gain_lin, ue_slice, offered_load_bps, levels_w, params, q
         applied[k] = True
         if k == depth - 1:
             leaves += 1
-            value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params, queue)
+            value = _tti_reward(gain_lin, owner, power, ue_slice, offered_load_bps, params, queue, constrained)
             if value > best_value:
                 best_value = value
                 best[:] = digit
@@ -181,13 +204,22 @@ class ExhaustiveSearchOracle:
     consistent association), evaluates each with the env's own kernels (interference included) and
     keeps the best. Exponential: `(U L + 1)^(B M)` candidates before pruning; above
     `max_candidates` it refuses and suggests `MILPOracle`.
+
+    What "best" means is `objective`. The default, "reward", maximises the penalised reward of
+    eq. (22): a soft constraint may be broken at a price. The paper's Algorithm 1 instead keeps only
+    the allocations that meet every constraint, (11)-(16), and maximises the weighted sum rate of
+    eq. (10): that is `objective="constrained"`, which returns `(None, -inf)` when no allocation
+    qualifies.
     """
 
     name = "esa"
 
-    def __init__(self, max_candidates: int = 20_000_000) -> None:
-        """`max_candidates`: the size cap, in candidates before pruning."""
+    def __init__(self, max_candidates: int = 20_000_000, objective: str = "reward") -> None:
+        """`max_candidates`: the size cap, in candidates before pruning. `objective`: "reward"
+        (eq. 22, default) or "constrained" (the paper's Algorithm 1: eq. (10) with (11)-(16) hard;
+        an instance with no feasible allocation gives `(None, -inf)`)."""
         self.max_candidates = check_number("ExhaustiveSearchOracle", "max_candidates", max_candidates, lo=1, integer=True)
+        self.objective = _check_objective("ExhaustiveSearchOracle", objective)
 
     def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
                        queue: QueueStatus | None = None) -> OracleSolution:
@@ -206,16 +238,20 @@ class ExhaustiveSearchOracle:
         queue = _check_queue(cfg, queue)
         params, ue_slice, levels = scenario_arrays(cfg)
         t0 = time.perf_counter()
-        best, _, leaves = _exhaustive_search(gains, ue_slice, load, levels, params, _queue_array(queue))
+        constrained = self.objective == "constrained"
+        best, best_value, leaves = _exhaustive_search(gains, ue_slice, load, levels, params, _queue_array(queue), constrained)
         elapsed = time.perf_counter() - t0
+        if best_value == -np.inf:
+            return _infeasible(elapsed, f"none of {leaves:,} allocations meets every constraint")
         owner, power, assoc, _ = kernels.decode_full_action(best, ue_slice, levels, cfg.num_rus, cfg.num_prbs)
         alloc = Allocation(assoc, owner, power)
         value = evaluate_allocation(cfg, gains, alloc, load, queue=queue).reward
         return OracleSolution(alloc, value, value, True, elapsed, f"optimal ({leaves:,} feasible allocations evaluated)", 0.0)
 
     def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
-              queue: QueueStatus | None = None) -> tuple[Allocation, float]:
-        """`(best allocation, its reward)`."""
+              queue: QueueStatus | None = None) -> tuple[Allocation | None, float]:
+        """`(best allocation, its reward)`; `(None, -inf)` for an infeasible instance under
+        `objective="constrained"`."""
         sol = self.solve_detailed(cfg, gains, offered_load_bps, queue)
         return sol.allocation, sol.value
 
@@ -246,10 +282,14 @@ class MILPOracle:
 
     name = "milp"
 
-    def __init__(self, time_limit_s: float | None = 60.0, mip_rel_gap: float = 0.0, relax_interference: bool = False) -> None:
+    def __init__(self, time_limit_s: float | None = 60.0, mip_rel_gap: float = 0.0, relax_interference: bool = False,
+                 objective: str = "reward") -> None:
         """`time_limit_s`: limit on building the model plus HiGHS's search (None: none); scipy's
         hand-over of the model to HiGHS, about 0.7 us per variable, is outside it.
-        `mip_rel_gap`: 0 proves optimality."""
+        `mip_rel_gap`: 0 proves optimality. `objective`: "reward" (eq. 22, default) or
+        "constrained" (the paper's Algorithm 1: the violation variables are fixed to 0, so every
+        soft constraint becomes hard; an infeasible instance gives `(None, -inf)`)."""
+        self.objective = _check_objective("MILPOracle", objective)
         self.time_limit_s = check_number("MILPOracle", "time_limit_s", time_limit_s, lo=0, lo_open=True, allow_none=True)
         self.mip_rel_gap = check_number("MILPOracle", "mip_rel_gap", mip_rel_gap, lo=0, hi=1, hi_open=True)
         if not isinstance(relax_interference, (bool, np.bool_)):
@@ -375,6 +415,10 @@ class MILPOracle:
         params, ue_slice, levels = scenario_arrays(cfg)
         t0 = time.perf_counter()
         c, ub, integrality, constraints, ix, nx = self._build(cfg, gains, load, queue)
+        if self.objective == "constrained":
+            B, U = cfg.num_rus, cfg.num_ues
+            first_v = nx + (U * B if B > 1 else 0)
+            ub[first_v : first_v + 2 * U] = 0.0  # no violation allowed
         build_s = time.perf_counter() - t0
         options = {"mip_rel_gap": self.mip_rel_gap}
         if self.time_limit_s is not None:  # the limit covers building the model and solving it
@@ -387,6 +431,9 @@ class MILPOracle:
             options["time_limit"] = left
         res = optimize.milp(c, integrality=integrality, bounds=optimize.Bounds(0.0, ub), constraints=constraints, options=options)
         elapsed = time.perf_counter() - t0
+        if res.status == 2:  # HiGHS proved the model infeasible
+            if self.objective == "constrained":
+                return _infeasible(elapsed, res.message, self.time_limit_s, self.mip_rel_gap)
         if res.x is None:
             raise RuntimeError(
                 f"HiGHS found no solution for this TTI in {elapsed:.2f} s (model built in {build_s:.2f} s, "
@@ -407,8 +454,9 @@ class MILPOracle:
         return OracleSolution(alloc, value, max(bound, value), proven, elapsed, res.message, gap, self.time_limit_s, self.mip_rel_gap)
 
     def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
-              queue: QueueStatus | None = None) -> tuple[Allocation, float]:
-        """`(optimal allocation, its reward)` (`queue`: on the backlog model, given the FIFOs)."""
+              queue: QueueStatus | None = None) -> tuple[Allocation | None, float]:
+        """`(optimal allocation, its reward)` (`queue`: on the backlog model, given the FIFOs);
+        `(None, -inf)` for an infeasible instance under `objective="constrained"`."""
         sol = self.solve_detailed(cfg, gains, offered_load_bps, queue)
         return sol.allocation, sol.value
 
@@ -539,6 +587,9 @@ class OraclePolicy(AllocationPolicy):
 
     def plan(self, env) -> Allocation:
         """Solve the current TTI from the true gains and offered loads (and the FIFOs' status on the
-        backlog model: the myopic optimum of the sequential problem)."""
+        backlog model: the myopic optimum of the sequential problem). A TTI with no feasible
+        allocation under `objective="constrained"` is left idle (`last_solution.status` says so)."""
         self.last_solution = self.oracle.solve_detailed(env.config, env.gains, env.offered_load_bps, env.queue_status)
+        if self.last_solution.allocation is None:
+            return Allocation.empty(env.config)
         return self.last_solution.allocation

@@ -392,3 +392,33 @@ def test_milp_time_limit_covers_building_the_model(monkeypatch):
     assert sol.proven_optimal and 0 < seen["time_limit"] <= 0.7  # what was left after building
     with pytest.raises(TimeoutError, match=r"MILPOracle: building the model \(\d+ variables, \d+ constraints\) took 0\.\d+ s, all of time_limit_s=0.2"):
         MILPOracle(time_limit_s=0.2).solve_detailed(cfg, net.gain_lin, net.offered_load_bps)
+
+
+def test_constrained_objective_is_the_papers_algorithm_1_in_both_oracles():
+    """objective="constrained": maximise eq. (10) over allocations meeting every constraint; the
+    MILP and the exhaustive search agree, and an instance with none gives (None, -inf)."""
+    import math
+
+    from oran_gym.baselines import ExhaustiveSearchOracle, MILPOracle
+    from oran_gym.sim.dynamics import NetworkState
+
+    cfg = ScenarioConfig.preset("tiny").replace(num_prbs=5)  # tiny's 3 PRBs cannot give all 4 UEs a rate
+    feasible = infeasible = 0
+    for seed in range(12):
+        net = NetworkState.initial(cfg, np.random.default_rng(seed))
+        load = net.offered_load_bps * (0.2 if seed % 2 else 3.0)  # light and heavy TTIs
+        a_esa, v_esa = ExhaustiveSearchOracle(objective="constrained").solve(cfg, net.gain_lin, load)
+        a_milp, v_milp = MILPOracle(objective="constrained").solve(cfg, net.gain_lin, load)
+        if a_esa is None:
+            infeasible += 1
+            assert a_milp is None and v_esa == v_milp == -math.inf
+            continue
+        feasible += 1
+        m = evaluate_allocation(cfg, net.gain_lin, a_milp, load)
+        assert m.num_violations == 0 and v_milp == m.reward
+        assert v_milp == pytest.approx(v_esa, rel=1e-9)
+        # never better than the penalised optimum, which may trade a violation for rate
+        assert v_milp <= MILPOracle().solve(cfg, net.gain_lin, load)[1] + 1e-9
+    assert feasible and infeasible
+    with pytest.raises(ValueError, match=r"MILPOracle: objective must be one of \['reward', 'constrained'\], got 'rate'"):
+        MILPOracle(objective="rate")
