@@ -96,21 +96,25 @@ def random_feasible_allocation(cfg: ScenarioConfig, rng: np.random.Generator) ->
 
 
 def bench_env_steps(duration_s: float, rounds: int = 3) -> dict[str, float]:
-    """Steps/s through gym.make of CartPole-v1 and ORANSlicing-v0 (paper preset, prb and full).
+    """Steps/s through gym.make of CartPole-v1 and ORANSlicing-v0 (paper preset, prb and full), and
+    of the backlog model (`paper_queue`, both modes) for its cost over the stateless model.
 
     The three envs are measured in turn, `rounds` times, and each reports its median: on a small
     shared machine the speed drifts, and interleaving exposes every env to the same drift.
     """
     # warm the numba cache and the env once so compile time is not counted
     for mode in ("prb", "full"):
-        env = gym.make("ORANSlicing-v0", config="paper", action_mode=mode, invalid_action="idle")
-        env.reset(seed=0)
-        env.step(env.action_space.sample())
+        for preset in ("paper", "paper_queue"):
+            env = gym.make("ORANSlicing-v0", config=preset, action_mode=mode, invalid_action="idle")
+            env.reset(seed=0)
+            env.step(env.action_space.sample())
     makers = {
         "cartpole_steps_per_s": lambda: gym.make("CartPole-v1"),
         # invalid_action="idle": benchmark_step samples uniformly, ignoring the action mask
         "oran_prb_steps_per_s": lambda: gym.make("ORANSlicing-v0", config="paper", action_mode="prb", invalid_action="idle"),
         "oran_full_steps_per_s": lambda: gym.make("ORANSlicing-v0", config="paper", action_mode="full"),
+        "oran_queue_prb_steps_per_s": lambda: gym.make("ORANSlicing-v0", config="paper_queue", action_mode="prb", invalid_action="idle"),
+        "oran_queue_full_steps_per_s": lambda: gym.make("ORANSlicing-v0", config="paper_queue", action_mode="full"),
     }
     samples: dict[str, list[float]] = {k: [] for k in makers}
     for _ in range(rounds):
@@ -122,6 +126,11 @@ def bench_env_steps(duration_s: float, rounds: int = 3) -> dict[str, float]:
     out["prb_over_cartpole_per_round"] = ratios
     out["prb_over_cartpole_median_of_rounds"] = float(np.median(ratios))
     out["full_over_cartpole"] = out["oran_full_steps_per_s"] / out["cartpole_steps_per_s"]
+    # the backlog model's cost: its steps/s over the stateless model's, per round and as the median
+    for mode in ("prb", "full"):
+        per_round = [q / p for q, p in zip(samples[f"oran_queue_{mode}_steps_per_s"], samples[f"oran_{mode}_steps_per_s"])]
+        out[f"queue_{mode}_over_stateless_per_round"] = per_round
+        out[f"queue_{mode}_over_stateless"] = float(np.median(per_round))
     out["full_tti_per_s_over_prb_tti_per_s"] = out["oran_full_steps_per_s"] / (
         out["oran_prb_steps_per_s"] / ScenarioConfig.preset("paper").prbs_per_tti
     )
@@ -189,6 +198,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         f"rounds: {', '.join(f'{r:.2f}' for r in e['prb_over_cartpole_per_round'])})",
         f"ORANSlicing-v0 full:    {e['oran_full_steps_per_s']:>10,.0f} steps/s = TTIs/s  "
         f"({e['full_tti_per_s_over_prb_tti_per_s']:.1f}x the prb mode's TTIs/s)",
+        f"paper_queue (backlog):  prb {e['oran_queue_prb_steps_per_s']:,.0f} steps/s ({e['queue_prb_over_stateless']:.2f}x the "
+        f"stateless model), full {e['oran_queue_full_steps_per_s']:,.0f} ({e['queue_full_over_stateless']:.2f}x)",
         f"evaluate_allocation:    numba {k['evaluate_allocation_numba_us']:.1f} us, NumPy twin "
         f"{k['evaluate_allocation_numpy_us']:.1f} us ({k['evaluate_allocation_numba_speedup']:.1f}x; input validation included)",
         f"  validate=False:       numba {k['evaluate_allocation_unvalidated_numba_us']:.1f} us, NumPy twin "
