@@ -43,10 +43,12 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     """Fill the generated placeholders."""
     if "{{ scenario_table }}" in markdown:
         from oran_gym.cli import scenario_table
-        from oran_gym.config import PRESETS, ScenarioConfig
+        from oran_gym.config import PRESET_SOURCES, PRESETS, ScenarioConfig
 
         parts = []
         for name in PRESETS:
-            parts.append(f"### `{name}`\n\n" + scenario_table(ScenarioConfig.preset(name), markdown=True) + "\n")
+            table = scenario_table(ScenarioConfig.preset(name), markdown=True, sources=PRESET_SOURCES.get(name))
+            note = "Each value the preset sets comes with its [source].\n\n" if name in PRESET_SOURCES else ""
+            parts.append(f"### `{name}`\n\n{note}" + table + "\n")
         markdown = markdown.replace("{{ scenario_table }}", "\n".join(parts))
     return markdown
