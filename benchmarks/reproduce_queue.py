@@ -96,7 +96,7 @@ def summarise(df: pd.DataFrame) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from oran_gym.cli import int_at_least, positive_float
+    from oran_gym.benchmarks.argtypes import int_at_least, positive_float
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int_at_least(1), default=10)

@@ -218,7 +218,7 @@ def run(seeds: int, timesteps: int, episodes: int, data: Path, out_dir: Path, ep
 
 
 def main(argv: list[str] | None = None) -> int:
-    from oran_gym.cli import int_at_least
+    from oran_gym.benchmarks.argtypes import int_at_least
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int_at_least(2), default=5, help="training seeds per variant (>= 2 for a paired CI)")

@@ -87,7 +87,7 @@ def run(seeds: int, timesteps: int, episodes: int, out_dir: Path, progress: bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    from oran_gym.cli import int_at_least
+    from oran_gym.benchmarks.argtypes import int_at_least
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int_at_least(1), default=5)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from oran_gym.benchmarks.argtypes import int_at_least, positive_float
 from oran_gym.config import PRESET_SOURCES, PRESETS, ScenarioConfig
 
 FIELD_UNITS = {
@@ -348,32 +349,6 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     (out / "forecast_qos.json").write_text(json.dumps(res, indent=2, default=str))
     print(f"written: {out}/forecast_qos_kfold.csv, forecast_qos_grouped.csv, forecast_qos.json")
     return 0
-
-
-def int_at_least(lo: int):
-    """An argparse type: an integer >= lo, with the value and the bound in the error."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < lo:
-            raise argparse.ArgumentTypeError(f"{value} is below the minimum {lo}")
-        return value
-
-    parse.__name__ = f"integer >= {lo}"
-    return parse
-
-
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number > 0")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
