@@ -53,6 +53,9 @@ def configs(draw):
     levels = draw(st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=4, unique=True))
     fields["power_level_fractions"] = tuple(sorted(levels))
     fields["traffic_trace"] = draw(st.sampled_from([None, None, "synthetic"]))
+    lo, hi = sorted((fields["trace_start_fraction"], fields["trace_stop_fraction"]))
+    assume(hi > lo)
+    fields["trace_start_fraction"], fields["trace_stop_fraction"] = lo, hi
     fields["embb_arrival_process"] = draw(st.sampled_from(["poisson", "onoff"]))
     fields["pathloss_model"] = draw(st.sampled_from(["uma_nlos", "uma_38901"]))
     fields["link_model"] = draw(st.sampled_from(["shannon", "cqi_table"]))
