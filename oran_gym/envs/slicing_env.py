@@ -323,8 +323,12 @@ class ORANSlicingEnv(gym.Env):
         self._require_reset()
         if not self._queue:
             return None
+        return queue_lib.QueueStatus(*(x.copy() for x in self._queue_status_view()))
+
+    def _queue_status_view(self) -> queue_lib.QueueStatus:
+        """The FIFOs' status as views of the batch row (the env's own use; `queue_status` copies)."""
         a = self._a
-        return queue_lib.QueueStatus(a.q_backlog[0].copy(), a.q_urgent[0].copy(), a.q_late[0].copy(), a.q_overflow[0].copy())
+        return queue_lib.QueueStatus(a.q_backlog[0], a.q_urgent[0], a.q_late[0], a.q_overflow[0])
 
     @property
     def queue_bits(self) -> np.ndarray | None:
@@ -489,8 +493,7 @@ class ORANSlicingEnv(gym.Env):
     def _evaluate_current(self, extra: dict[str, int] | None = None):
         net = self._net
         alloc = Allocation(self._assoc, self._owner, self._power_w)
-        a = self._a
-        status = queue_lib.QueueStatus(a.q_backlog[0], a.q_urgent[0], a.q_late[0], a.q_overflow[0]) if self._queue else None
+        status = self._queue_status_view() if self._queue else None
         return evaluate_allocation(
             self.config, net.gain_lin, alloc, net.offered_load_bps, extra_violations=extra, validate=False, queue=status
         )
@@ -504,10 +507,7 @@ class ORANSlicingEnv(gym.Env):
     def _queue_info(self) -> dict[str, np.ndarray]:
         """`info["queue"]`: per UE the TTI's arrived, served, dropped and queued bits (int64), the
         head-of-line delay after it and the mean sojourn of the bits it served (s)."""
-        counts, delays = self._a.queue_bits_out[0], self._a.queue_delay_out[0]
-        info = {name: counts[:, k].copy() for k, name in enumerate(queue_lib.QUEUE_COUNTS)}
-        info.update({name: delays[:, k].copy() for k, name in enumerate(queue_lib.QUEUE_DELAYS)})
-        return info
+        return queue_lib.info_arrays(self._a.queue_bits_out[0], self._a.queue_delay_out[0])
 
     def _observe(self) -> np.ndarray:
         if self.action_mode == "prb":

@@ -470,10 +470,7 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _queue_info(self) -> dict[str, np.ndarray]:
         """The step's `info["queue"]` arrays `[N, U]` (the single env's keys, without the masks)."""
-        counts, delays = self._a.queue_bits_out, self._a.queue_delay_out
-        info = {name: counts[:, :, k].copy() for k, name in enumerate(queue_lib.QUEUE_COUNTS)}
-        info.update({name: delays[:, :, k].copy() for k, name in enumerate(queue_lib.QUEUE_DELAYS)})
-        return info
+        return queue_lib.info_arrays(self._a.queue_bits_out, self._a.queue_delay_out)
 
     def _info_dict(self, objective, rate_term, viol_term, n_rate, n_delay, n_proj, n_assoc, kpi, tti, complete,
                    queue=None):

@@ -58,6 +58,7 @@ __all__ = [
     "QueueStatus",
     "arrived_bits",
     "cbr_packets",
+    "info_arrays",
     "queue_arrive",
     "queue_begin",
     "queue_observation",
@@ -74,6 +75,15 @@ QUEUE_COUNTS = ("arrived_bits", "served_bits", "dropped_bits", "queued_bits")
 QUEUE_DELAYS = ("hol_delay_s", "sojourn_s")
 """Columns of a TTI's delay outcome per UE (`out_delay_s`): head-of-line delay after the TTI,
 mean sojourn of the bits served in it (0 when none)."""
+
+
+def info_arrays(counts: np.ndarray, delays: np.ndarray) -> dict[str, np.ndarray]:
+    """`info["queue"]` from the step outputs `counts [..., U, 4]` (`QUEUE_COUNTS`) and
+    `delays [..., U, 2]` (`QUEUE_DELAYS`): one `[..., U]` copy per key (the single env passes its
+    row, the vector env the whole batch)."""
+    info = {name: counts[..., k].copy() for k, name in enumerate(QUEUE_COUNTS)}
+    info.update({name: delays[..., k].copy() for k, name in enumerate(QUEUE_DELAYS)})
+    return info
 
 
 class QueueStatus(NamedTuple):
