@@ -18,6 +18,10 @@ import pytest
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # one intra-op thread per xdist worker: two workers of torch's default two threads each on two
+    # cores made a small LSTM fit 25x slower (8 s alone, 228 s under `-n 2`)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from oran_gym import Allocation, ScenarioConfig  # noqa: E402
 from oran_gym.sim.dynamics import NetworkState  # noqa: E402
