@@ -15,11 +15,13 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError('oran_gym.agents.forecast_pipelines needs torch: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
 
-from oran_gym.agents.forecast_models import BiLSTMForecaster, CNNBiLSTMRegressor
+from oran_gym.agents.forecast_models import BILSTM_NORMS, BiLSTMForecaster, CNNBiLSTMRegressor
 from oran_gym.agents.forecast_training import chronological_split, fit_torch_regressor, load_verified, make_windows, predict
 from oran_gym.baselines.forecasting import (
     allocation_metrics,
     allocation_summary,
+    conformal_offset,
+    naive_forecast,
     regression_metrics,
     static_provisioning,
     table1_regressors,
@@ -40,7 +42,8 @@ PAPER_QOS = {"MAE": 0.0087, "MSE": 0.0003, "RMSE": 0.0161, "MSLE": 0.0001, "MAPE
              "HGBR R2": 0.9920}
 
 
-PAPER_KPI = {"efficiency_median": {"bilstm": 0.987, "mu+2sigma": 0.474, "p95": 0.543},
+PAPER_KPI = {"MAE": {"bilstm": "~25 (Fig. 2)"}, "RMSE": {"bilstm": "~40 (Fig. 2)"},
+             "efficiency_median": {"bilstm": 0.987, "mu+2sigma": 0.474, "p95": 0.543},
              "over_provisioning_mean": {"mu+2sigma": "> 450", "p95": "> 350"}}
 
 
@@ -68,7 +71,7 @@ class KPIForecasterBundle:
         path.parent.mkdir(parents=True, exist_ok=True)
         units = tuple(lstm.hidden_size for lstm in self.model.lstms)
         torch.save({"state_dict": self.model.state_dict(), "lo": self.lo, "hi": self.hi, "features": self.features,
-                    "window": self.window, "units": units,
+                    "window": self.window, "units": units, "norm": self.model.norm_kind,
                     "versions": {"oran_gym": oran_gym.__version__, "torch": torch.__version__}}, path)
         write_manifest(path, "kpi_forecaster", {"features": list(self.features), "window": self.window, "units": list(units)})
         return path
@@ -77,7 +80,8 @@ class KPIForecasterBundle:
     def load(cls, path: str | Path) -> KPIForecasterBundle:
         """Inverse of `save`; the file is checked against its manifest first (`oran_gym.artefacts.verify`)."""
         blob = load_verified(path, "kpi_forecaster", ("state_dict", "features", "units", "lo", "hi", "window"))
-        model = BiLSTMForecaster(len(blob["features"]), units=tuple(blob["units"]))
+        # bundles from before issue 16 carry no "norm": they were trained with the BatchNorm layer
+        model = BiLSTMForecaster(len(blob["features"]), units=tuple(blob["units"]), norm=blob.get("norm", "batch"))
         model.load_state_dict(blob["state_dict"])
         model.eval()
         return cls(model, blob["lo"], blob["hi"], blob["features"], blob["window"])
@@ -95,12 +99,31 @@ def _check_int(name: str, value: Any, lo: int, why: str = "") -> None:
         raise ValueError(f"{name} must be an integer >= {lo}{reason}, got {value!r}")
 
 
+SEASON_SAMPLES = 288
+"""One day of 5-minute samples: the seasonal-naive forecast's lag."""
+
+
 def run_kpi_pipeline(df: pd.DataFrame, *, window: int = 10, epochs: int = 30, patience: int = 5, batch_size: int = 32,
-                     lr: float = 1e-4, seed: int = 0, units: tuple[int, ...] = (128, 128, 64), max_samples: int | None = None
-                     ) -> dict[str, Any]:
-    """Seed 001 end to end on a KPI frame (from `load_operator_kpis`); returns tables and the bundle."""
+                     lr: float = 1e-4, seed: int = 0, units: tuple[int, ...] = (128, 128, 64), max_samples: int | None = None,
+                     norm: str = "none", sla: float = 0.95, extra_models: bool = True) -> dict[str, Any]:
+    """Seed 001 end to end on a KPI frame (from `load_operator_kpis`); returns tables and the bundle.
+
+    Rows of the table (MAE, RMSE, efficiency, wastage, utilisation, over-provisioning, SLA
+    compliance on the test windows):
+    - `bilstm`: the paper's BiLSTM with `norm` (default "none", see `BiLSTMForecaster`);
+    - `persistence` (the last value) and `seasonal naive` (the value a day earlier; left out when
+      the test windows do not have a day of history);
+    - `mu+2sigma` and `p95`: the paper's static baselines;
+    - with `extra_models`: `bilstm (paper BatchNorm)`, the paper-literal layer, and `bilstm-q95`, a
+      quantile BiLSTM trained with the pinball loss at `sla` whose forecast is raised by the
+      split-conformal margin of the validation windows, so that it provisions at the chosen SLA.
+    """
     _check_int("window", window, 1)
     _check_int("epochs", epochs, 1)
+    if norm not in BILSTM_NORMS:
+        raise ValueError(f"norm must be one of {BILSTM_NORMS}, got {norm!r}")
+    if not 0.0 < sla < 1.0:
+        raise ValueError(f"sla must lie in (0, 1), got {sla!r}")
     missing = [c for c in KPI_FEATURES if c not in df]
     if missing:
         raise ValueError(f"the KPI frame lacks the columns {missing}; it needs {list(KPI_FEATURES)} (from load_operator_kpis)")
@@ -120,29 +143,47 @@ def run_kpi_pipeline(df: pd.DataFrame, *, window: int = 10, epochs: int = 30, pa
     hi = np.where(hi > lo, hi, lo + 1.0)
     scaled = (data - lo) / (hi - lo)
     x, y, target_idx = make_windows(scaled, scaled[:, 0], window)
-    torch.manual_seed(seed)  # initial weights: seeded before the model is built
-    model = BiLSTMForecaster(len(KPI_FEATURES), units=units)
-    t0 = time.perf_counter()
-    hist = fit_torch_regressor(model, x[tr], y[tr], x[va], y[va], epochs=epochs, batch_size=batch_size, optimizer="adam", lr=lr,
-                               patience=patience, seed=seed, scheduler=True)
-    train_s = time.perf_counter() - t0
+
+    def unscale(v: np.ndarray) -> np.ndarray:
+        return v * (hi[0] - lo[0]) + lo[0]
+
+    def train(model_norm: str, **loss_kw: Any) -> tuple[BiLSTMForecaster, dict[str, Any], float]:
+        torch.manual_seed(seed)  # initial weights: seeded before the model is built
+        net = BiLSTMForecaster(len(KPI_FEATURES), units=units, norm=model_norm)
+        t0 = time.perf_counter()
+        hist = fit_torch_regressor(net, x[tr], y[tr], x[va], y[va], epochs=epochs, batch_size=batch_size, optimizer="adam", lr=lr,
+                                   patience=patience, seed=seed, scheduler=True, **loss_kw)
+        return net, hist, time.perf_counter() - t0
+
+    model, hist, train_s = train(norm)
     bundle = KPIForecasterBundle(model, lo, hi, KPI_FEATURES, window)
     actual = data[target_idx[te], 0]
     y_train_raw = data[target_idx[tr], 0]
-    preds = {
-        "bilstm": np.clip(predict(model, x[te].astype(np.float32)) * (hi[0] - lo[0]) + lo[0], 1e-9, None),
-        "mu+2sigma": np.full(actual.shape, static_provisioning(y_train_raw, "mu+2sigma")),
-        "p95": np.full(actual.shape, static_provisioning(y_train_raw, "p95")),
-    }
+    preds = {"bilstm": unscale(predict(model, x[te].astype(np.float32))),
+             "persistence": naive_forecast(data[:, 0], target_idx[te], 1)}
+    if target_idx[te][0] >= SEASON_SAMPLES:
+        preds["seasonal naive"] = naive_forecast(data[:, 0], target_idx[te], SEASON_SAMPLES)
+    histories = {"bilstm": hist}
+    if extra_models:
+        if norm != "batch":
+            bn, histories["bilstm (paper BatchNorm)"], _ = train("batch")
+            preds["bilstm (paper BatchNorm)"] = unscale(predict(bn, x[te].astype(np.float32)))
+        qnet, histories[f"bilstm-q{sla * 100:g}"], _ = train(norm, loss="pinball", quantile=sla)
+        margin = conformal_offset(data[target_idx[va], 0], unscale(predict(qnet, x[va].astype(np.float32))), sla)
+        preds[f"bilstm-q{sla * 100:g}"] = unscale(predict(qnet, x[te].astype(np.float32))) + margin
+    preds["mu+2sigma"] = np.full(actual.shape, static_provisioning(y_train_raw, "mu+2sigma"))
+    preds["p95"] = np.full(actual.shape, static_provisioning(y_train_raw, "p95"))
+    # an allocation must be > 0 for efficiency and utilisation: forecasts at or below zero provision a sliver
+    preds = {name: np.clip(p, 1e-9, None) for name, p in preds.items()}
     rows, per_sample = [], {}
     for name, p in preds.items():
         alloc = allocation_metrics(actual, p)
         per_sample[name] = alloc
         reg = regression_metrics(actual, p)
         rows.append({"method": name, "MAE": reg["MAE"], "RMSE": reg["RMSE"], **allocation_summary(alloc)})
-    return {"table": pd.DataFrame(rows), "per_sample": per_sample, "bundle": bundle, "history": hist, "train_time_s": train_s,
-            "split": {"train": tr.stop - tr.start, "val": va.stop - va.start, "test": te.stop - te.start}, "actual": actual,
-            "predictions": preds}
+    return {"table": pd.DataFrame(rows), "per_sample": per_sample, "bundle": bundle, "history": hist, "histories": histories,
+            "train_time_s": train_s, "split": {"train": tr.stop - tr.start, "val": va.stop - va.start, "test": te.stop - te.start},
+            "actual": actual, "predictions": preds, "sla": sla}
 
 
 def preprocess_qos(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:

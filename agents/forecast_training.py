@@ -21,6 +21,12 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, mean: float) -> torch
     return torch.mean(torch.exp(torch.abs(target - mean)) * (pred - target) ** 2)
 
 
+def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantile: float) -> torch.Tensor:
+    """Quantile (pinball) loss: its minimiser is the `quantile`-th quantile of the target given the input."""
+    diff = target - pred
+    return torch.mean(torch.maximum(quantile * diff, (quantile - 1.0) * diff))
+
+
 def fit_torch_regressor(
     model: nn.Module,
     x_train: np.ndarray,
@@ -37,16 +43,23 @@ def fit_torch_regressor(
     seed: int = 0,
     scheduler: bool = False,
     report: Any = None,
+    quantile: float = 0.5,
 ) -> dict[str, Any]:
     """Train with early stopping on the validation loss; restores the best weights.
 
-    `loss="weighted"` uses seed 000's weighted MSE. `report(epoch, val_loss)` is called every
+    `loss="weighted"` uses seed 000's weighted MSE, `loss="pinball"` the quantile loss at
+    `quantile` (a quantile forecaster). `report(epoch, val_loss)` is called every
     epoch (Optuna pruning raises from it).
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     xt, yt = torch.as_tensor(x_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.float32)
     xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    losses = ("mse", "weighted", "pinball")
+    if loss not in losses:
+        raise ValueError(f"loss must be one of {losses}, got {loss!r}")
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile must lie in (0, 1), got {quantile!r}")
     opts = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}
     if optimizer not in opts:
         raise ValueError(f"optimizer must be one of {sorted(opts)}, got {optimizer!r}")
@@ -55,6 +68,8 @@ def fit_torch_regressor(
     mean = float(yt.mean())
 
     def loss_fn(p, t):
+        if loss == "pinball":
+            return pinball_loss(p, t, quantile)
         return weighted_mse(p, t, mean) if loss == "weighted" else torch.mean((p - t) ** 2)
 
     best, best_state, wait = math.inf, None, 0

@@ -1,11 +1,13 @@
 """The two forecasting seeds, rebuilt in PyTorch, with their pipelines on the real data.
 
 * Seed 001 (digital twin): `BiLSTMForecaster`, three bidirectional LSTM layers of 128, 128 and 64
-  units with batch norm and dropout 0.2, then Dense 64 -> 1, forecasting the next internet KPI from
+  units with dropout 0.2 (the paper's BatchNorm, which pools statistics across time, is the
+  `norm="batch"` ablation; issue 16), then Dense 64 -> 1, forecasting the next internet KPI from
   windows of 10 steps of 4 KPIs. `run_kpi_pipeline` does the chronological 80/20 split (20 % of
   training for validation, no shuffling across time, scaler fitted on the training part only),
   trains with Adam (lr 1e-4, plateau scheduler), MSE, up to 30 epochs, early stopping patience 5,
-  batch 32, and compares it with the static mu + 2 sigma and P95 provisioning baselines.
+  batch 32, and compares it with persistence, seasonal-naive, the static mu + 2 sigma and P95
+  provisioning baselines, and a quantile (P95) BiLSTM with a conformal margin.
 * Seed 000 (resource allocation regressor): `CNNBiLSTMRegressor`, Conv1D (32 filters, kernel 4)
   + squeeze-excitation + max-pool + dropout 0.079 + 3 BiLSTM layers of 224 units + self-attention
   concatenated with the BiLSTM output + a linear Dense, trained with the weighted MSE

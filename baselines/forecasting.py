@@ -5,6 +5,10 @@
 * `static_provisioning(y_train, rule)`: the digital-twin paper's (seed 001) baselines: a constant
   allocation of mu + 2 sigma (Algorithm 1, population sigma) or the 95th percentile (Algorithm 2)
   of the training target.
+* `naive_forecast(series, target_idx, lag)`: persistence (`lag=1`, the last value) and seasonal
+  naive (`lag` = one season, 288 five-minute samples for a day) next-value forecasts.
+* `conformal_offset(actual, predicted, sla)`: the split-conformal margin that makes a forecast,
+  plus the margin, cover `sla` of a calibration set.
 * `regression_metrics`: MAE, MSE, RMSE, MSLE, MAPE, R^2, EVS (scikit-learn's definitions).
 * `allocation_metrics`: efficiency min(actual / allocated, 1), wastage max((allocated - actual) /
   allocated, 0), utilisation actual / allocated, over-provisioning max(allocated - actual, 0) and
@@ -16,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["table1_regressors", "static_provisioning", "regression_metrics", "allocation_metrics", "allocation_summary"]
+__all__ = ["table1_regressors", "static_provisioning", "naive_forecast", "conformal_offset", "regression_metrics", "allocation_metrics", "allocation_summary"]
 
 
 def table1_regressors(seed: int = 42) -> dict:
@@ -66,6 +70,35 @@ def static_provisioning(y_train: np.ndarray, rule: str) -> float:
     if rule == "p95":
         return float(np.percentile(y, 95))
     raise ValueError(f"rule must be 'mu+2sigma' or 'p95', got {rule!r}")
+
+
+def naive_forecast(series: np.ndarray, target_idx: np.ndarray, lag: int = 1) -> np.ndarray:
+    """Forecast of `series[t]` as `series[t - lag]` for every `t` in `target_idx`.
+
+    `lag=1` is persistence; `lag` equal to the season (288 samples of 5 min for a day) is the
+    seasonal-naive forecast. Every target must have `lag` samples before it.
+    """
+    series, target_idx = np.asarray(series, dtype=float), np.asarray(target_idx)
+    if isinstance(lag, bool) or not isinstance(lag, (int, np.integer)) or lag < 1:
+        raise ValueError(f"lag must be an integer >= 1, got {lag!r}")
+    if len(target_idx) and int(target_idx.min()) < lag:
+        raise ValueError(f"target index {int(target_idx.min())} has fewer than lag={lag} samples before it")
+    return series[target_idx - lag]
+
+
+def conformal_offset(actual: np.ndarray, predicted: np.ndarray, sla: float) -> float:
+    """The margin `m` such that `predicted + m >= actual` on a share `sla` of a calibration set.
+
+    Split conformal prediction: the ceil((n + 1) sla)-th smallest residual `actual - predicted`, so
+    that fresh exchangeable samples are covered with probability >= `sla`.
+    """
+    if not 0.0 < sla < 1.0:
+        raise ValueError(f"sla must lie in (0, 1), got {sla!r}")
+    resid = np.sort(np.asarray(actual, dtype=float).ravel() - np.asarray(predicted, dtype=float).ravel())
+    if len(resid) == 0:
+        raise ValueError("conformal_offset needs at least one calibration sample")
+    k = min(len(resid), int(np.ceil((len(resid) + 1) * sla)))
+    return float(resid[k - 1])
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:

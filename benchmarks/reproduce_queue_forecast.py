@@ -163,7 +163,7 @@ def run(seeds: int, timesteps: int, episodes: int, data: Path, out_dir: Path, ep
     df = load_operator_kpis(folder)
     n_train = int(TRAIN_FRACTION * len(df))
     t0 = time.perf_counter()
-    pipe = run_kpi_pipeline(df.iloc[:n_train], epochs=epochs, seed=0)
+    pipe = run_kpi_pipeline(df.iloc[:n_train], epochs=epochs, seed=0, extra_models=False)
     forecaster = pipe["bundle"]
     table = pipe["table"].set_index("method")
     cfg = ScenarioConfig.from_mapping({**SCENARIO, "traffic_trace": folder})

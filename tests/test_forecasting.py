@@ -84,6 +84,47 @@ def test_allocation_metrics_hand_computed():
         allocation_metrics(np.ones(2), np.array([1.0, 0.0]))
 
 
+def test_naive_forecasts_conformal_margin_and_pinball_loss():
+    from oran_gym.agents.forecast_training import pinball_loss
+    from oran_gym.baselines.forecasting import conformal_offset, naive_forecast
+
+    series = np.arange(10.0) ** 2
+    np.testing.assert_array_equal(naive_forecast(series, np.array([3, 9]), 1), [4.0, 64.0])
+    np.testing.assert_array_equal(naive_forecast(series, np.array([3, 9]), 3), [0.0, 36.0])
+    with pytest.raises(ValueError, match="fewer than lag=4"):
+        naive_forecast(series, np.array([3]), 4)
+    with pytest.raises(ValueError, match="lag must be an integer"):
+        naive_forecast(series, np.array([3]), 0)
+    # residuals 0..99: ceil(101 * 0.95) = 96th smallest = 95; the margin covers 96 of 100
+    actual = np.arange(100.0)
+    m = conformal_offset(actual, np.zeros(100), 0.95)
+    assert m == 95.0 and np.mean(actual <= m) == 0.96
+    with pytest.raises(ValueError, match="sla must lie in"):
+        conformal_offset(actual, actual, 1.0)
+    # pinball at q: under-forecasts cost q per unit, over-forecasts 1 - q
+    t = torch.tensor([1.0, 1.0])
+    assert float(pinball_loss(torch.tensor([0.0, 0.0]), t, 0.9)) == pytest.approx(0.9)
+    assert float(pinball_loss(torch.tensor([2.0, 2.0]), t, 0.9)) == pytest.approx(0.1)
+
+
+def test_bilstm_norms_do_not_mix_samples_except_batchnorm():
+    torch.manual_seed(0)
+    x = torch.randn(4, 10, 3)
+    for norm in ("none", "layer"):
+        net = BiLSTMForecaster(3, units=(8, 4), norm=norm).train()
+        torch.manual_seed(1)
+        alone = net.eval()(x[:1])
+        # in eval mode and in train mode (dropout off), sample 0's output does not depend on the others
+        net.dropout.p = 0.0
+        net.train()
+        np.testing.assert_allclose(net(x)[:1].detach(), alone.detach(), rtol=1e-5, atol=1e-6)
+    bn = BiLSTMForecaster(3, units=(8, 4), norm="batch").train()
+    bn.dropout.p = 0.0
+    assert not torch.allclose(bn(x)[:1], bn(torch.cat([x[:1], 5 * x[1:]]))[:1])
+    with pytest.raises(ValueError, match="norm must be one of"):
+        BiLSTMForecaster(3, norm="group")
+
+
 def test_model_shapes():
     x = torch.zeros(7, 10, 4)
     assert BiLSTMForecaster(4).eval()(x).shape == (7,)
@@ -107,7 +148,17 @@ def test_kpi_pipeline_on_synthetic_data_and_bundle_round_trip(tmp_path):
     df = df.mask(df == 0).interpolate(limit_direction="both")
     r = run_kpi_pipeline(df, epochs=2, units=(8, 8, 4), batch_size=64)
     t = r["table"].set_index("method")
-    assert list(t.index) == ["bilstm", "mu+2sigma", "p95"] and (t["sla_compliance"].loc[["mu+2sigma", "p95"]] > 0.85).all()
+    assert list(t.index) == ["bilstm", "persistence", "seasonal naive", "bilstm (paper BatchNorm)", "bilstm-q95", "mu+2sigma", "p95"]
+    assert (t["sla_compliance"].loc[["mu+2sigma", "p95"]] > 0.85).all()
+    # persistence is the previous sample, seasonal naive the sample a day (288 samples) before
+    actual = r["actual"]
+    np.testing.assert_array_equal(r["predictions"]["persistence"][1:], np.clip(actual[:-1], 1e-9, None))
+    series = df["internet"].to_numpy()
+    np.testing.assert_array_equal(r["predictions"]["seasonal naive"], np.clip(series[-len(actual) - 288:-288], 1e-9, None))
+    assert t.loc["persistence", "MAE"] == pytest.approx(np.mean(np.abs(actual - r["predictions"]["persistence"])))
+    # the conformal margin lifts the quantile forecaster to about the chosen SLA on held-out windows
+    assert t.loc["bilstm-q95", "sla_compliance"] > 0.8 and r["sla"] == 0.95
+    assert r["bundle"].model.norm_kind == "none" and r["histories"]["bilstm (paper BatchNorm)"]["epochs_run"] >= 1
     b = r["bundle"]
     path = b.save(tmp_path / "kpi.pt")
     b2 = KPIForecasterBundle.load(path)
