@@ -93,8 +93,9 @@ class ScenarioConfig:
     """Non-zero power levels per PRB as fractions of the slice's P_s^max *(choice)*."""
     fronthaul_capacity_bps_per_hz: float = 46.0
     """Fronthaul capacity C^max, eq. (15)."""
-    fronthaul_quant_noise_w: float = 1e-13
-    """Fronthaul quantisation noise sigma_q^2 of eq. (9) *(choice: binds at ~38.5 dBm)*."""
+    fronthaul_quant_noise_w: float = 1e-12
+    """Fronthaul quantisation noise sigma_q^2 of eq. (9) *(choice: binds at ~48.5 dBm, above the 43 dBm of
+    Fig. 6d/6e; 1e-13 W before issue 16 capped every RU at 38.5 dBm)*."""
 
     # --- slices: rate caps, weights, QoS ------------------------------------------------------
     embb_max_se_bps_per_hz: float = 10.0

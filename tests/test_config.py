@@ -105,4 +105,8 @@ def test_power_limits_derived():
     c = ScenarioConfig(ru_max_power_dbm=30.0)
     assert c.ru_max_power_w == pytest.approx(1.0)
     assert c.ru_power_limit_w == pytest.approx(1.0)  # below the fronthaul limit
-    assert ScenarioConfig().ru_power_limit_w == pytest.approx(7.0368744177664)  # fronthaul binds
+    # sigma_q^2 = 1e-12 W (DESIGN.md section 2): the fronthaul limit 1e-12 (2^46 - 1) = 70.4 W is above 10 W
+    assert ScenarioConfig().fronthaul_power_limit_w == pytest.approx(70.368744177663)
+    assert ScenarioConfig().ru_power_limit_w == pytest.approx(10.0)
+    # 1e-13 W (before issue 16): the fronthaul binds at 7.04 W (38.5 dBm)
+    assert ScenarioConfig(fronthaul_quant_noise_w=1e-13).ru_power_limit_w == pytest.approx(7.0368744177664)

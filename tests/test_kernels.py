@@ -203,7 +203,7 @@ def test_hand_computed_single_ru_two_ues():
     assert m.violations == {"rate": 0, "delay": 1, "power_projection": 0, "association": 0}
     assert m.reward == pytest.approx(1.08 - 5.0, rel=1e-12)
     np.testing.assert_allclose(m.ru_power_w, [1.5])
-    assert m.fronthaul_bps_per_hz[0] == pytest.approx(math.log2(1 + 1.5 / 1e-13), rel=1e-12)
+    assert m.fronthaul_bps_per_hz[0] == pytest.approx(math.log2(1 + 1.5 / cfg.fronthaul_quant_noise_w), rel=1e-12)
     # idle UE 0: rate 0, infinite delay, both constraints violated
     idle = Allocation(assoc=np.array([-1, 0]), owner=np.array([[-1, 1]]), power_w=np.array([[0.0, 0.5]]))
     m2 = evaluate_allocation(cfg, gains, idle, load)
@@ -308,6 +308,8 @@ def test_evaluate_allocation_validates():
 def test_power_limit_is_min_of_ru_and_fronthaul():
     cfg = ScenarioConfig.preset("paper")
     params, _, _ = scenario_arrays(cfg)
-    assert cfg.fronthaul_power_limit_w == pytest.approx(1e-13 * (2**46 - 1))
-    assert unpack_params(params).ru_power_limit_w == pytest.approx(min(10.0, 1e-13 * (2**46 - 1)))
-    assert 10 * math.log10(cfg.fronthaul_power_limit_w * 1e3) == pytest.approx(38.47, abs=0.01)
+    assert cfg.fronthaul_power_limit_w == pytest.approx(1e-12 * (2**46 - 1))
+    assert unpack_params(params).ru_power_limit_w == pytest.approx(10.0)  # eq. (11) binds: 40 dBm
+    assert 10 * math.log10(cfg.fronthaul_power_limit_w * 1e3) == pytest.approx(48.47, abs=0.01)
+    old = cfg.replace(fronthaul_quant_noise_w=1e-13)  # before issue 16: the fronthaul bound at 38.5 dBm
+    assert unpack_params(scenario_arrays(old)[0]).ru_power_limit_w == pytest.approx(1e-13 * (2**46 - 1))

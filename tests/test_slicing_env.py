@@ -217,7 +217,8 @@ def test_info_is_fresh_and_complete_every_step():
 
 
 def test_masks_block_power_overrun_and_second_ru():
-    env = gym.make("ORANSlicing-v0", config="paper", invalid_action="raise")
+    # sigma_q^2 = 1e-13 W: the fronthaul limit (15) binds at 7.04 W, below eq. (11)'s 10 W
+    env = gym.make("ORANSlicing-v0", config="paper", invalid_action="raise", fronthaul_quant_noise_w=1e-13)
     u = env.unwrapped
     env.reset(seed=0)
     L = u.config.num_power_levels
@@ -444,15 +445,15 @@ def test_observation_layout_names_what_the_observation_holds(preset, action_mode
 
 def test_default_accepts_every_action_and_reports_masked_ones():
     """invalid_action="idle" is the default: a masked action leaves the PRB idle and says so."""
-    env = gym.make("ORANSlicing-v0", config="paper")
+    env = gym.make("ORANSlicing-v0", config="paper", fronthaul_quant_noise_w=1e-13)
     assert env.unwrapped.invalid_action == "idle"
     obs, info = env.reset(seed=0)
     assert info["invalid_action"] is False and info["action_mask"].dtype == np.int8
     L = env.unwrapped.config.num_power_levels
-    for prb in range(7):  # 7 W of the 7.04 W limit: every level is masked afterwards
+    for prb in range(7):  # 7 W of the 7.04 W limit (sigma_q^2 = 1e-13 W): every level is masked afterwards
         _, _, _, _, info = env.step(1 + prb * L + (L - 1))
         assert info["invalid_action"] is False
-    twin = gym.make("ORANSlicing-v0", config="paper")
+    twin = gym.make("ORANSlicing-v0", config="paper", fronthaul_quant_noise_w=1e-13)
     twin.reset(seed=0)
     for prb in range(7):
         twin.step(1 + prb * L + (L - 1))
