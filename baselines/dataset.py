@@ -7,8 +7,13 @@ writes one `.npz` holding
 * `gains [n, B, U, M]`, `offered_load_bps [n, U]`, `large_scale_db [n, B, U]` (path loss plus
   shadowing: contrastive learning redraws small-scale fading on the same drop), `ue_slice [U]`
 * `owner [n, B, M]`, `power_w [n, B, M]`, `assoc [n, U]`: the optimal allocation
-* `value [n]` (its reward), `upper_bound [n]`, `proven_optimal [n]`, `solve_time_s [n]`
-* `config_json`, `oracle`, `seed`: how it was made.
+* `value [n]` (its reward, or eq. 10's objective with `objective="constrained"`), `upper_bound [n]`,
+  `proven_optimal [n]`, `solve_time_s [n]`, `feasible [n]`
+* `config_json`, `oracle`, `objective`, `seed`: how it was made.
+
+`objective="constrained"` labels with the paper's Algorithm 1 (eq. 10 with every constraint hard,
+`MILPOracle(objective="constrained")` or the ESA's): a drop with no feasible allocation keeps
+`feasible=False`, an idle label and value -inf; `feasible_only(data)` drops those samples.
 
 Work is split into shards solved in parallel processes with a progress bar; finished shards are
 kept beside the output (`<out>.shards/`), so an interrupted run resumes where it stopped. A shard is
@@ -33,7 +38,7 @@ import numpy as np
 from oran_gym import ScenarioConfig
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 
-__all__ = ["generate_dataset", "load_dataset", "sample_instance", "sample_drop"]
+__all__ = ["generate_dataset", "load_dataset", "feasible_only", "sample_instance", "sample_drop"]
 
 ORACLE_NAMES = ("milp", "esa", "local_search")
 SHARD_NAME = re.compile(r"^shard_\d{8}_\d{8}\.npz$")
@@ -111,13 +116,15 @@ def sample_instance(cfg: ScenarioConfig, seed: int, index: int) -> tuple[np.ndar
     return net.gain_lin, net.offered_load_bps
 
 
-def _make_oracle(name: str, time_limit_s: float | None):
+def _make_oracle(name: str, time_limit_s: float | None, objective: str = "reward"):
     from oran_gym.baselines.oracles import ExhaustiveSearchOracle, LocalSearchOracle, MILPOracle
 
     if name == "milp":
-        return MILPOracle(time_limit_s=time_limit_s)
+        return MILPOracle(time_limit_s=time_limit_s, objective=objective)
     if name == "esa":
-        return ExhaustiveSearchOracle()
+        return ExhaustiveSearchOracle(objective=objective)
+    if objective != "reward":
+        raise ValueError(f"oracle {name!r} has only objective='reward', got objective={objective!r}")
     if name == "local_search":
         return LocalSearchOracle(time_limit_s=time_limit_s)
     raise ValueError(f"oracle must be one of {list(ORACLE_NAMES)}, got {name!r}")
@@ -125,7 +132,7 @@ def _make_oracle(name: str, time_limit_s: float | None):
 
 def _solve_shard(job: dict[str, Any]) -> str:
     cfg = ScenarioConfig.from_mapping(job["config"])
-    oracle = _make_oracle(job["oracle"], job["time_limit_s"])
+    oracle = _make_oracle(job["oracle"], job["time_limit_s"], job.get("objective", "reward"))
     idx = np.arange(job["start"], job["stop"])
     B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
     out = {
@@ -140,13 +147,18 @@ def _solve_shard(job: dict[str, Any]) -> str:
         "upper_bound": np.empty(idx.size),
         "proven_optimal": np.empty(idx.size, dtype=bool),
         "solve_time_s": np.empty(idx.size),
+        "feasible": np.empty(idx.size, dtype=bool),
     }
     for k, i in enumerate(idx):
         net = sample_drop(cfg, job["seed"], int(i))
         gains, load = net.gain_lin, net.offered_load_bps
         sol = oracle.solve_detailed(cfg, gains, load)
         out["gains"][k], out["offered_load_bps"][k], out["large_scale_db"][k] = gains, load, net.large_scale_db
-        out["owner"][k], out["power_w"][k], out["assoc"][k] = sol.allocation.owner, sol.allocation.power_w, sol.allocation.assoc
+        out["feasible"][k] = sol.allocation is not None
+        if sol.allocation is None:  # the constrained objective on a drop no allocation satisfies: an idle label
+            out["owner"][k], out["power_w"][k], out["assoc"][k] = -1, 0.0, -1
+        else:
+            out["owner"][k], out["power_w"][k], out["assoc"][k] = sol.allocation.owner, sol.allocation.power_w, sol.allocation.assoc
         out["value"][k], out["upper_bound"][k] = sol.value, sol.upper_bound
         out["proven_optimal"][k], out["solve_time_s"][k] = sol.proven_optimal, sol.solve_time_s
     final = Path(job["path"])
@@ -165,12 +177,17 @@ def generate_dataset(
     *,
     seed: int = 0,
     oracle: str = "milp",
+    objective: str = "reward",
     workers: int | None = None,
     shard_size: int = 50,
     time_limit_s: float | None = 60.0,
     progress: bool = True,
 ) -> Path:
-    """Label `n` TTIs with `oracle` and write them to `out_path` (.npz); resumes from finished shards."""
+    """Label `n` TTIs with `oracle` and write them to `out_path` (.npz); resumes from finished shards.
+
+    `objective`: "reward" (eq. 22, the default) or "constrained" (the paper's Algorithm 1; "milp" and
+    "esa" only).
+    """
     cfg = ScenarioConfig.coerce(cfg)
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n!r}")
@@ -178,6 +195,10 @@ def generate_dataset(
         raise ValueError(f"shard_size must be >= 1, got {shard_size!r}")
     if oracle not in ORACLE_NAMES:
         raise ValueError(f"oracle must be one of {list(ORACLE_NAMES)}, got {oracle!r}")
+    if objective not in ("reward", "constrained"):
+        raise ValueError(f"objective must be 'reward' or 'constrained', got {objective!r}")
+    if objective == "constrained" and oracle == "local_search":
+        raise ValueError("objective='constrained' needs oracle='milp' or 'esa' (the local search has only the reward)")
     if oracle == "milp" and cfg.num_rus > 1:
         raise ValueError("the MILP oracle is exact only for one RU; use oracle='local_search' (a lower bound) or 'esa'")
     out_path = Path(out_path)
@@ -186,19 +207,21 @@ def generate_dataset(
     shard_dir = out_path.with_name(out_path.name + ".shards")
     shard_dir.mkdir(parents=True, exist_ok=True)
     with OutputLock(shard_dir):
-        return _generate(cfg, n, out_path, shard_dir, seed, oracle, workers, shard_size, time_limit_s, progress)
+        return _generate(cfg, n, out_path, shard_dir, seed, oracle, workers, shard_size, time_limit_s, progress, objective)
 
 
 def _generate(cfg: ScenarioConfig, n: int, out_path: Path, shard_dir: Path, seed: int, oracle: str, workers: int | None,
-              shard_size: int, time_limit_s: float | None, progress: bool) -> Path:
+              shard_size: int, time_limit_s: float | None, progress: bool, objective: str = "reward") -> Path:
     """`generate_dataset` under its output lock."""
     from tqdm import tqdm
 
     meta = {"config": cfg.to_dict(), "seed": seed, "oracle": oracle, "shard_size": shard_size}
+    if objective != "reward":  # the key only where it differs, so reward-labelled shards made earlier still resume
+        meta["objective"] = objective
     meta_file = shard_dir / "meta.json"
     if meta_file.exists() and json.loads(meta_file.read_text()) != meta:
         raise ValueError(
-            f"{shard_dir} holds shards of a different run (config, seed, oracle or shard size differ); "
+            f"{shard_dir} holds shards of a different run (config, seed, oracle, objective or shard size differ); "
             "delete it or choose another out_path"
         )
     meta_file.write_text(json.dumps(meta))
@@ -230,7 +253,8 @@ def _generate(cfg: ScenarioConfig, n: int, out_path: Path, shard_dir: Path, seed
         raise RuntimeError(f"expected {n} samples in {shard_dir}, found {keep.size}")
     merged = {k: v[keep] for k, v in merged.items()}
     np.savez_compressed(
-        out_path, **merged, ue_slice=ue_slices(cfg), config_json=json.dumps(cfg.to_dict()), oracle=oracle, seed=seed
+        out_path, **merged, ue_slice=ue_slices(cfg), config_json=json.dumps(cfg.to_dict()), oracle=oracle, seed=seed,
+        objective=objective,
     )
     from oran_gym.artefacts import write_manifest
 
@@ -248,4 +272,14 @@ def load_dataset(path: str | Path) -> dict[str, Any]:
     out["config"] = ScenarioConfig.from_mapping(json.loads(str(out.pop("config_json"))))
     out["oracle"] = str(out["oracle"])
     out["seed"] = int(out["seed"])
+    out["objective"] = str(out.get("objective", "reward"))
+    if "feasible" not in out:  # datasets written before the constrained objective: every label is feasible
+        out["feasible"] = np.ones(len(out["value"]), dtype=bool)
     return out
+
+
+def feasible_only(data: dict[str, Any]) -> dict[str, Any]:
+    """The samples of a loaded dataset that have a feasible label (all of them under the reward objective)."""
+    keep = np.asarray(data["feasible"], dtype=bool)
+    n = len(keep)
+    return {k: (v[keep] if isinstance(v, np.ndarray) and v.ndim and len(v) == n else v) for k, v in data.items()}
