@@ -38,6 +38,7 @@ __all__ = [
     "allocation_to_action",
     "make_policy",
     "num_candidates",
+    "repair_allocation",
 ]
 
 # The names alone, so that the command line's help needs neither scipy nor numba; a test checks
@@ -58,6 +59,7 @@ _LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562
     "SliceAwareGreedyPolicy": "heuristics",
     "ExhaustiveSearchOracle": "oracles",
     "LocalSearchOracle": "oracles",
+    "repair_allocation": "oracles",
     "MILPOracle": "oracles",
     "OraclePolicy": "oracles",
     "OracleSolution": "oracles",

@@ -524,6 +524,43 @@ def _local_search(gain_lin, owner, power, ue_slice, offered_load_bps, levels_w, 
     return owner, power, value, sweeps
 
 
+def repair_allocation(cfg: ScenarioConfig, gains: np.ndarray, allocation: Allocation, offered_load_bps: np.ndarray,
+                      max_sweeps: int = 2, queue: QueueStatus | None = None) -> tuple[Allocation, float]:
+    """Repair a decoded or heuristic allocation: feasibility first, then QoS, by local moves.
+
+    1. Feasibility: powers are projected onto the RU and fronthaul limit (eq. 11, 15) and a UE
+       served by several RUs keeps only its first RU's PRBs (one association, eq. 16).
+    2. QoS: up to `max_sweeps` sweeps of best-improvement moves, PRB by PRB (any owner and level,
+       feasibility kept), on the reward (22), whose penalty counts every violated rate and delay
+       constraint, so a move that meets a UE's rate or delay is taken when nothing else pays more.
+
+    Returns `(repaired allocation, its reward)`. It never lowers the reward of a feasible start.
+    """
+    max_sweeps = check_number("repair_allocation", "max_sweeps", max_sweeps, lo=0, integer=True)
+    gains, load = _check_instance(cfg, gains, offered_load_bps)
+    queue = _check_queue(cfg, queue)
+    params, ue_slice, levels = scenario_arrays(cfg)
+    owner = np.array(allocation.owner, dtype=np.int64).copy()
+    power = np.array(allocation.power_w, dtype=np.float64).copy()
+    first_ru = np.full(cfg.num_ues, -1, dtype=np.int64)
+    for b in range(cfg.num_rus):
+        for m in range(cfg.num_prbs):
+            u = owner[b, m]
+            if u >= 0 and first_ru[u] < 0:
+                first_ru[u] = b
+            if u >= 0 and first_ru[u] != b:
+                owner[b, m], power[b, m] = -1, 0.0
+    power[owner < 0] = 0.0
+    limit = ru_power_limit_w(params)
+    for b in range(cfg.num_rus):
+        total = power[b].sum()
+        if total > limit * (1.0 + POWER_RTOL):
+            power[b] *= limit / total
+    owner, power, value, _ = _local_search(gains, owner, power, ue_slice, load, levels, params, int(max_sweeps), _queue_array(queue))
+    alloc = Allocation.from_owner(owner, power, cfg.num_ues)
+    return alloc, evaluate_allocation(cfg, gains, alloc, load, queue=queue).reward
+
+
 class LocalSearchOracle:
     """A feasible allocation with interference: the MILP's interference-free plan, improved PRB by PRB.
 

@@ -422,3 +422,61 @@ def test_constrained_objective_is_the_papers_algorithm_1_in_both_oracles():
     assert feasible and infeasible
     with pytest.raises(ValueError, match=r"MILPOracle: objective must be one of \['reward', 'constrained'\], got 'rate'"):
         MILPOracle(objective="rate")
+
+
+def test_constrained_labels_mark_infeasible_drops_and_match_the_esa(tmp_path):
+    """generate_dataset(objective="constrained"): the paper's labels; MILP and ESA agree drop by drop,
+    and drops with no feasible allocation carry feasible=False, an idle label and -inf."""
+    from oran_gym.baselines.dataset import feasible_only
+
+    cfg = ScenarioConfig.preset("tiny").replace(num_prbs=4)  # 10 of these 12 drops have a feasible allocation
+    kw = {"seed": 3, "objective": "constrained", "workers": 1, "progress": False}
+    milp = load_dataset(generate_dataset(cfg, 12, tmp_path / "milp.npz", oracle="milp", **kw))
+    esa = load_dataset(generate_dataset(cfg, 12, tmp_path / "esa.npz", oracle="esa", **kw))
+    assert milp["objective"] == "constrained"
+    np.testing.assert_array_equal(milp["feasible"], esa["feasible"])
+    assert 0 < milp["feasible"].sum() < 12, milp["feasible"]
+    bad = ~milp["feasible"]
+    assert np.all(np.isneginf(milp["value"][bad])) and np.all(milp["owner"][bad] == -1) and np.all(milp["power_w"][bad] == 0)
+    np.testing.assert_allclose(milp["value"][~bad], esa["value"][~bad], rtol=1e-9)
+    kept = feasible_only(milp)
+    assert len(kept["value"]) == milp["feasible"].sum() and np.isfinite(kept["value"]).all()
+    assert kept["gains"].shape[0] == len(kept["value"]) and kept["config"] == milp["config"]
+    # every kept label meets every constraint
+    for i in range(len(kept["value"])):
+        a = Allocation(kept["assoc"][i], kept["owner"][i], kept["power_w"][i])
+        assert evaluate_allocation(cfg, kept["gains"][i], a, kept["offered_load_bps"][i]).num_violations == 0
+    # reward-labelled datasets are all feasible; the local search has no constrained objective
+    plain = load_dataset(generate_dataset(cfg, 2, tmp_path / "plain.npz", seed=3, oracle="esa", workers=1, progress=False))
+    assert plain["objective"] == "reward" and plain["feasible"].all()
+    with pytest.raises(ValueError, match="objective='constrained' needs oracle='milp' or 'esa'"):
+        generate_dataset(cfg, 2, tmp_path / "ls.npz", oracle="local_search", objective="constrained")
+    with pytest.raises(ValueError, match="objective must be 'reward' or 'constrained', got 'rate'"):
+        generate_dataset(cfg, 2, tmp_path / "x.npz", objective="rate")
+
+
+def test_repair_allocation_restores_feasibility_and_never_lowers_the_reward():
+    from oran_gym.baselines import repair_allocation
+    from oran_gym.sim.params import ru_power_limit_w
+
+    cfg = ScenarioConfig.preset("tiny").replace(num_rus=2, num_prbs=4)
+    params, ue_slice, levels = scenario_arrays(cfg)
+    for seed in range(6):
+        net = NetworkState.initial(cfg, np.random.default_rng(seed))
+        rng = np.random.default_rng(100 + seed)
+        owner = rng.integers(-1, cfg.num_ues, size=(cfg.num_rus, cfg.num_prbs))
+        power = np.where(owner >= 0, 2.0 * levels[ue_slice[np.maximum(owner, 0)], -1], 0.0)  # above the slice cap
+        # a UE on both RUs and powers above the limits: not a valid allocation yet
+        raw = Allocation(np.full(cfg.num_ues, -1), owner, power)
+        fixed, value = repair_allocation(cfg, net.gain_lin, raw, net.offered_load_bps, max_sweeps=0)
+        ru_of = {}
+        for b in range(cfg.num_rus):
+            for u in fixed.owner[b][fixed.owner[b] >= 0]:
+                assert ru_of.setdefault(int(u), b) == b  # one RU per UE
+            assert fixed.power_w[b].sum() <= ru_power_limit_w(params) * (1 + kernels.POWER_RTOL)
+        assert value == evaluate_allocation(cfg, net.gain_lin, fixed, net.offered_load_bps).reward
+        # sweeps only improve: more sweeps, never a lower reward
+        values = [repair_allocation(cfg, net.gain_lin, fixed, net.offered_load_bps, max_sweeps=k)[1] for k in (0, 1, 3)]
+        assert values[0] == pytest.approx(value) and values[0] <= values[1] + 1e-9 <= values[2] + 2e-9
+    with pytest.raises(ValueError, match="max_sweeps"):
+        repair_allocation(cfg, net.gain_lin, fixed, net.offered_load_bps, max_sweeps=-1)
