@@ -126,6 +126,10 @@ def test_ssvae_beats_random_against_the_oracle_and_round_trips(tiny_data, tmp_pa
     opt = evaluate_policy(make_policy("esa", env), env, n_episodes=40, seed=100)
     random_gap = 100 * (opt.per_tti["reward"].mean() - rnd.per_tti["reward"].mean()) / abs(opt.per_tti["reward"].mean())
     assert metrics["reward_gap_pct"] < 0.5 * random_gap, (metrics, random_gap)
+    # the repair never lowers a TTI's reward, and the constant predictor has R^2 = 0 by construction
+    assert metrics["repaired_reward_gap_pct"] <= metrics["reward_gap_pct"] + 1e-9
+    assert metrics["constant_power_r2"] == pytest.approx(0.0, abs=1e-12) and metrics["repair_sweeps"] == 2
+    assert metrics["throughput_gap_mbps"] > 0 or metrics["throughput_gap_pct"] <= 0
     # the policy acts in both modes and save/load keeps its predictions
     path = save_ssvae(tmp_path / "ssvae.pt", model, cfg, conf)
     loaded, cfg2, blob = load_ssvae(path)
@@ -153,3 +157,30 @@ def test_decoding_serves_the_expected_number_of_prbs_when_many_ues_share_few():
     assert counts.max() == 1  # ten different UEs, the ten largest expected counts
     expected = ue_p.sum(axis=0)
     assert set(np.flatnonzero(counts)) == set(np.argsort(-expected)[:10])
+
+
+def test_alpha_beta_error_is_the_papers_ratio():
+    from oran_gym.agents.ssvae import alpha_beta_error_pct
+
+    from oran_gym import Allocation
+
+    cfg = ScenarioConfig.preset("tiny").replace(num_rus=2)  # B = 2, U = 4, M = 3: 8 alphas, 24 betas
+    true = Allocation(np.array([0, 0, 1, -1]), np.array([[0, 1, -1], [2, 2, -1]]), np.zeros((2, 3)))
+    assert alpha_beta_error_pct(cfg, true, true) == (0.0, 0.0)
+    # UE 1 moves to RU 1 and takes PRB 2 there: alpha differs in 2 places, beta in 2 (PRB 1 of RU 0, PRB 2 of RU 1)
+    pred = Allocation(np.array([0, 1, 1, -1]), np.array([[0, -1, -1], [2, 2, 1]]), np.zeros((2, 3)))
+    ab, a = alpha_beta_error_pct(cfg, pred, true)
+    assert ab == pytest.approx(100 * 4 / 32) and a == pytest.approx(100 * 2 / 8)
+
+
+def test_two_phase_schedule_keeps_a_refined_epoch(tiny_data):
+    train, _ = tiny_data
+    cfg = train["config"]
+    _, hist = train_ssvae(cfg, train, train, SSVAEConfig(epochs=6, seed=0, schedule="two_phase"))
+    assert hist["refine_from_epoch"] == 3 and hist["best_epoch"] >= 3
+    _, joint = train_ssvae(cfg, train, train, SSVAEConfig(epochs=6, seed=0))
+    assert joint["refine_from_epoch"] == 0
+    # the first phase has no contrastive term: the two runs differ from the first epoch's loss
+    assert hist["train_loss"][0] != joint["train_loss"][0]
+    with pytest.raises(ValueError, match="schedule must be 'joint' or 'two_phase'"):
+        SSVAEConfig(schedule="alternating")
