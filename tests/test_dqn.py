@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -151,3 +152,47 @@ def test_optuna_workers_need_valid_count_and_storage():
 
 
 # ---------------------------------------------------------------------------------------------- SS-VAE
+
+
+def test_masked_dqn_acts_and_learns_on_valid_actions_only(tmp_path):
+    """MaskedDQN: exploration and argmax stay on valid actions (the env raises on a masked one),
+    the buffer stores the next state's mask, and the TD target leaves masked actions out."""
+    from oran_gym.agents.dqn import load_config, load_dqn, train_dqn
+    from oran_gym.agents.masked_dqn import MaskedDQN
+
+    conf = load_config("paper")
+    conf["model"]["learning_starts"] = 50
+    tight = oran_gym.ScenarioConfig.preset("tiny").replace(ru_max_power_dbm=31.0)  # 1.26 W: a 1 W PRB masks the upper levels
+    model, meta = train_dqn(tight, conf, seed=0, total_timesteps=400, masked=True, tensorboard=False, out_dir=tmp_path / "m")
+    assert isinstance(model, MaskedDQN) and meta["masked"] and meta["env_kwargs"]["invalid_action"] == "raise"
+    buf = model.replay_buffer
+    assert not buf.next_masks[: buf.buffer_size if buf.full else buf.pos, 0].all()  # some actions were masked
+    # greedy and exploring predictions respect random masks
+    rng = np.random.default_rng(0)
+    obs = np.stack([model.observation_space.sample() for _ in range(32)])
+    masks = rng.random((32, model.action_space.n)) < 0.3
+    masks[:, 0] = True
+    for deterministic in (True, False):
+        model.exploration_rate = 0.5
+        actions, _ = model.predict(obs, deterministic=deterministic, action_masks=masks)
+        assert masks[np.arange(32), actions].all()
+    # the TD target: Q_target(s', a) = 1000 a and Q = 0, reward 1, no episode end; with only
+    # actions {0, 1} valid in s' the target is 1 + gamma 1000 (the Huber loss then |x| - 0.5)
+    n = model.action_space.n
+    with torch.no_grad():
+        for p in list(model.q_net_target.parameters()) + list(model.q_net.parameters()):
+            p.zero_()
+        [m for m in model.q_net_target.modules() if isinstance(m, torch.nn.Linear)][-1].bias.copy_(1000.0 * torch.arange(n))
+    buf.rewards[:], buf.dones[:], buf.timeouts[:] = 1.0, 0.0, 0.0
+    buf.next_masks[:] = False
+    buf.next_masks[:, :, :2] = True
+    model.train(gradient_steps=1, batch_size=16)
+    assert model.logger.name_to_value["train/loss"] == pytest.approx(1 + model.gamma * 1000 - 0.5)
+    buf.next_masks[:] = True  # unmasked, as SB3's DQN: the largest action's value
+    with torch.no_grad():
+        for p in model.q_net.parameters():
+            p.zero_()
+    model.train(gradient_steps=1, batch_size=16)
+    assert model.logger.name_to_value["train/loss"] == pytest.approx(1 + model.gamma * 1000 * (n - 1) - 0.5)
+    loaded, meta2 = load_dqn(tmp_path / "m")
+    assert isinstance(loaded, MaskedDQN) and meta2["masked"]
