@@ -41,30 +41,34 @@ def subset(data: dict[str, Any], n: int) -> dict[str, Any]:
     return {k: (v[:n] if isinstance(v, np.ndarray) and v.ndim and len(v) == len(data["value"]) else v) for k, v in data.items()}
 
 
-def heuristic_on_test(cfg, test: dict[str, Any], name: str) -> dict[str, float]:
-    """Gap of a heuristic on the same labelled test TTIs (it observes the true gains: no CSI error)."""
+def heuristic_on_test(cfg, test: dict[str, Any], name: str, repair_sweeps: int = 2) -> dict[str, float]:
+    """Gaps of a heuristic on the same labelled test TTIs (it observes the true gains: no CSI error),
+    raw and after the same `repair_allocation` as SS-VAE's (prefix `repaired_`)."""
     import gymnasium as gym
+    from oran_gym.agents.ssvae import gap_metrics
     from oran_gym.baselines import make_policy
     from oran_gym.baselines.common import TTIView
+    from oran_gym.baselines.oracles import repair_allocation
 
-    from oran_gym import Allocation, evaluate_allocation
+    from oran_gym import Allocation
 
     pol = make_policy(name, gym.make("ORANSlicing-v0", config=cfg, action_mode="full"))
-    obj_gap, rew_gap = [], []
+    rows, rep = [], []
     for i in range(len(test["value"])):
         gains, load = test["gains"][i], test["offered_load_bps"][i]
-        m = evaluate_allocation(cfg, gains, pol.plan(TTIView.of(cfg, gains, load)), load)
-        opt = evaluate_allocation(cfg, gains, Allocation(test["assoc"][i], test["owner"][i], test["power_w"][i]), load)
-        obj_gap.append(100 * (opt.objective - m.objective) / opt.objective)
-        rew_gap.append(100 * (opt.reward - m.reward) / abs(opt.reward))
-    return {"throughput_gap_pct": float(np.mean(obj_gap)), "reward_gap_pct": float(np.mean(rew_gap))}
+        optimum = Allocation(test["assoc"][i], test["owner"][i], test["power_w"][i])
+        alloc = pol.plan(TTIView.of(cfg, gains, load))
+        rows.append(gap_metrics(cfg, gains, load, alloc, optimum))
+        rep.append(gap_metrics(cfg, gains, load, repair_allocation(cfg, gains, alloc, load, max_sweeps=repair_sweeps)[0], optimum))
+    return {**{k: float(np.mean([r[k] for r in rows])) for k in rows[0]},
+            **{f"repaired_{k}": float(np.mean([r[k] for r in rep])) for k in rep[0]}}
 
 
 def ssvae_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Fig. 6a/6b and Table VI vs labelled samples, and the ablations."""
     import torch
     from oran_gym.agents.ssvae import SSVAEConfig, allocation_metrics, train_ssvae
-    from oran_gym.baselines.dataset import generate_dataset, load_dataset
+    from oran_gym.baselines.dataset import feasible_only, generate_dataset, load_dataset
 
     from oran_gym import ScenarioConfig
 
@@ -94,6 +98,7 @@ def ssvae_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> 
         "no contrastive": {"use_contrastive": False},
         "no VAE reconstruction": {"use_reconstruction": False, "variational": False},
         "supervised-only MLP": {"use_contrastive": False, "use_reconstruction": False, "variational": False},
+        "two-phase schedule (paper)": {"schedule": "two_phase"},
     }
     ab_done = Checkpoint(work / f"ablation_rows_{size}.jsonl")
     for name, conf in variants.items():
@@ -103,10 +108,24 @@ def ssvae_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> 
             conf_s = SSVAEConfig(**{**base.__dict__, **conf, "seed": s})
             model, hist = train_ssvae(cfg, subset(pool, n_ab), None if name == "supervised-only MLP" else unl, conf_s)
             ab_done.add({"variant": name, "labelled": n_ab, "seed": s, **allocation_metrics(model, cfg, test)})
+    # the paper's labels: Algorithm 1 (eq. 10, every constraint hard); drops without a feasible
+    # allocation have no label, in training and in the test set alike
+    c_pool = load_dataset(generate_dataset(cfg, n_ab, work / "labels_train_constrained.npz", seed=0, objective="constrained",
+                                           progress=progress))
+    c_test = load_dataset(generate_dataset(cfg, n_test, work / "labels_test_constrained.npz", seed=1, objective="constrained",
+                                           progress=progress))
+    constrained = {"train_feasible": int(c_pool["feasible"].sum()), "train_drops": len(c_pool["feasible"]),
+                   "test_feasible": int(c_test["feasible"].sum()), "test_drops": len(c_test["feasible"])}
+    c_pool, c_test = feasible_only(c_pool), feasible_only(c_test)
+    name = "ssvae (constrained labels)"
+    for s in seeds:
+        if not ab_done.has(variant=name, seed=s):
+            model, _ = train_ssvae(cfg, c_pool, unl, SSVAEConfig(**{**base.__dict__, "seed": s}))
+            ab_done.add({"variant": name, "labelled": len(c_pool["value"]), "seed": s, **allocation_metrics(model, cfg, c_test)})
     ablations = ab_done.frame()
     context = {name: heuristic_on_test(cfg, test, name) for name in ("slice_aware", "proportional_fair")}
     return per_run, ablations, {"test_samples": n_test, "label_counts": label_counts, "seeds": seeds, "heuristics_on_test": context,
-                                "milp_median_solve_s": float(np.median(pool["solve_time_s"]))}
+                                "milp_median_solve_s": float(np.median(pool["solve_time_s"])), "constrained_labels": constrained}
 
 
 class Checkpoint:
@@ -137,34 +156,58 @@ class Checkpoint:
         return pd.DataFrame(self.rows)
 
 
+DQN_VARIANTS = {  # label -> (configuration, masked, env keyword arguments)
+    "paper": ("paper", False, {}),
+    "paper, paper state (obs_mode=paper)": ("paper", False, {"obs_mode": "paper"}),
+    "paper, masked": ("paper", True, {}),
+    "tuned": ("tuned", False, {}),
+    "tuned, masked": ("tuned", True, {}),
+}
+"""The DQN runs of the benchmark: the paper's configuration on our full state (the default), on the
+paper's binary-QoS state, and with invalid actions masked (`MaskedDQN`); the Optuna-tuned one,
+plain and masked."""
+
+
 def dqn_part(quick: bool, progress: bool, work: Path, smoke: bool = False) -> pd.DataFrame:
-    """The paper-configuration DQN (and the tuned one if its config exists) against the oracle."""
+    """Every `DQN_VARIANTS` run whose configuration exists, against the oracle."""
     from oran_gym.agents.dqn import OracleGapCallback, available_configs, config_fingerprint, make_train_env, train_dqn
 
     # a re-tuned configuration is a new run, not a cached one: runs are keyed by the content's hash
     current = {conf: config_fingerprint(conf) for conf in available_configs()}
     seeds = [0] if quick or smoke else [0, 1, 2]
     done = Checkpoint(work / f"dqn_rows_{'smoke' if smoke else 'quick' if quick else 'full'}.jsonl")
-    for conf, sha in current.items():
+    keep = []
+    for variant, (conf, masked, env_kwargs) in DQN_VARIANTS.items():
+        if conf not in current:
+            continue
+        sha = current[conf]
         for s in seeds:
-            if done.has(config=conf, config_sha=sha, seed=s):
+            keep.append((variant, sha, s))
+            if done.has(variant=variant, config_sha=sha, seed=s):
                 continue
             steps = 200 if smoke else 2500 if quick else None
-            model, meta = train_dqn("paper", conf, seed=s, total_timesteps=steps, progress_bar=progress, tensorboard=False)
-            gap = OracleGapCallback(make_train_env("paper", 250), n_episodes=1 if smoke else 3 if quick else 10)
+            model, meta = train_dqn("paper", conf, seed=s, total_timesteps=steps, progress_bar=progress, tensorboard=False,
+                                    masked=masked, **env_kwargs)
+            gap = OracleGapCallback(make_train_env("paper", 250, **env_kwargs), n_episodes=1 if smoke else 3 if quick else 10)
             gap.init_callback(model)
             row = gap.evaluate()
-            done.add({"config": conf, "config_sha": sha, "seed": s,
+            done.add({"variant": variant, "config": conf, "config_sha": sha, "masked": masked,
+                      "obs_mode": env_kwargs.get("obs_mode", "full"), "seed": s,
                       "timesteps": meta["total_timesteps"], "train_time_s": meta["train_time_s"],
                       "eval_reward": row["eval_reward"], "oracle_reward": gap.optimum["reward"],
-                      "reward_gap_pct": row["optimality_gap_pct"], "throughput_gap_pct": row["throughput_gap_pct"]})
+                      "reward_gap_pct": row["optimality_gap_pct"], "throughput_gap_pct": row["throughput_gap_pct"],
+                      "throughput_gap_mbps": gap.optimum["objective_mbps"] * row["throughput_gap_pct"] / 100})
     frame = done.frame()
-    return frame[[current.get(c) == h for c, h in zip(frame["config"], frame["config_sha"])]].reset_index(drop=True)
+    wanted = set(keep)
+    return frame[[(v, h, s) in wanted for v, h, s in zip(frame.get("variant", []), frame["config_sha"], frame["seed"])]
+                 ].reset_index(drop=True)
 
 
 def summarise(per_run: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean and 95 % CI across seeds of every metric."""
     metrics = [c for c in per_run.columns if c not in keys + ["seed", "variant", "config"] and per_run[c].dtype.kind in "fi"]
+    if per_run.empty:
+        return pd.DataFrame(columns=keys)
     out = []
     for key, g in per_run.groupby(keys, sort=False):
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
@@ -187,13 +230,15 @@ def plot(labels: pd.DataFrame, path: Path) -> None:
     a, b = fig.subplots(1, 2)
     a.errorbar(labels["labelled"], labels["throughput_gap_pct"], yerr=labels["throughput_gap_pct_ci95"].fillna(0), marker="o",
                label="SS-VAE (ours)")
-    a.axhline(2.1, ls="--", c="k", lw=0.8, label="paper: 2.1 % at 2000 labels")
+    a.axhline(2.1, ls="--", c="k", lw=0.8, label="paper: 2.1 (read as %) at 2000 labels")
     a.set_xscale("log")
     a.set_xlabel("labelled samples")
     a.set_ylabel("aggregated-throughput gap to the optimum (%)")
     a.legend(fontsize=8)
     b.errorbar(labels["labelled"], labels["association_error_pct"], yerr=labels["association_error_pct_ci95"].fillna(0), marker="o",
-               label="association error")
+               label="association error (alpha & beta, the paper's ratio)")
+    b.errorbar(labels["labelled"], labels["alpha_error_pct"], yerr=labels["alpha_error_pct_ci95"].fillna(0), marker="^",
+               label="alpha alone")
     b.errorbar(labels["labelled"], labels["prb_error_pct"], yerr=labels["prb_error_pct_ci95"].fillna(0), marker="s", label="PRB owner error")
     b.axhline(4.7, ls="--", c="k", lw=0.8, label="paper: 4.7 % association error")
     b.set_xscale("log")
@@ -226,7 +271,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     if with_dqn:
         dqn = dqn_part(quick, progress, work, smoke)
         dqn.to_csv(out_dir / "dqn_gap.csv", index=False)
-        result["dqn"] = summarise(dqn, ["config"]).to_dict(orient="records")
+        result["dqn"] = summarise(dqn, ["variant"]).to_dict(orient="records")
     result["wall_s"] = time.perf_counter() - t0
     (out_dir / "agents.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     return result
@@ -234,21 +279,30 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """Human-readable lines, beside the paper's figures."""
-    lines = [f"SS-VAE on the paper preset ({result['test_samples']} test TTIs, MILP labels; paper: gap 2.1 %, "
-             "association error 4.7 %, MAE 0.092, R^2 0.768, cosine 0.988):"]
+    lines = [f"SS-VAE on the paper preset ({result['test_samples']} test TTIs, MILP labels; paper: gap 2.1 (no unit), "
+             "association error (|d alpha| + |d beta|) / #(alpha & beta) 4.7 %, power MAE 0.092, R^2 0.768, cosine 0.988):"]
     for r in result["ssvae_vs_labels"]:
         lines.append(
-            f"  {r['labelled']:>5} labels: throughput gap {r['throughput_gap_pct']:5.1f} %  reward gap {r['reward_gap_pct']:6.1f} %  "
-            f"association error {r['association_error_pct']:4.1f} %  power MAE {r['power_mae']:.3f} R^2 {r['power_r2']:.3f} "
-            f"cosine {r['power_cosine']:.3f}"
+            f"  {r['labelled']:>5} labels: throughput gap {r['throughput_gap_pct']:5.1f} % = {r['throughput_gap_mbps']:.2f} Mbit/s "
+            f"(repaired {r['repaired_throughput_gap_pct']:.1f} % = {r['repaired_throughput_gap_mbps']:.2f} Mbit/s)  reward gap "
+            f"{r['reward_gap_pct']:5.1f} % (repaired {r['repaired_reward_gap_pct']:.1f} %)  association error "
+            f"{r['association_error_pct']:4.1f} % (alpha alone {r['alpha_error_pct']:.1f} %)  power MAE {r['power_mae']:.3f} "
+            f"R^2 {r['power_r2']:.3f} cosine {r['power_cosine']:.3f} (constant predictor: MAE {r['constant_power_mae']:.3f} "
+            f"R^2 {r['constant_power_r2']:.3f} cosine {r['constant_power_cosine']:.3f})"
         )
     lines.append("  ablations: " + "; ".join(
-        f"{r['variant']}: gap {r['throughput_gap_pct']:.1f} % (reward {r['reward_gap_pct']:.1f} %)" for r in result["ablations"]))
+        f"{r['variant']}: gap {r['throughput_gap_pct']:.1f} % (reward {r['reward_gap_pct']:.1f} %, repaired "
+        f"{r['repaired_reward_gap_pct']:.1f} %)" for r in result["ablations"]))
+    c = result.get("constrained_labels")
+    if c:
+        lines.append(f"  constrained labels (Algorithm 1): {c['train_feasible']}/{c['train_drops']} training and "
+                     f"{c['test_feasible']}/{c['test_drops']} test drops have a feasible allocation")
     ctx = result["heuristics_on_test"]
-    lines.append("  same test TTIs: " + "; ".join(f"{k} gap {v['throughput_gap_pct']:.1f} % (reward {v['reward_gap_pct']:.1f} %)"
-                                                   for k, v in ctx.items()))
+    lines.append("  same test TTIs: " + "; ".join(
+        f"{k} gap {v['throughput_gap_pct']:.1f} % = {v['throughput_gap_mbps']:.2f} Mbit/s (reward {v['reward_gap_pct']:.1f} %, "
+        f"repaired {v['repaired_reward_gap_pct']:.1f} %)" for k, v in ctx.items()))
     for r in result.get("dqn", []):
-        lines.append(f"DQN ({r['config']}, {int(r['timesteps'])} steps): reward gap {r['reward_gap_pct']:.1f} %, "
+        lines.append(f"DQN ({r.get('variant', r.get('config'))}, {int(r['timesteps'])} steps): reward gap {r['reward_gap_pct']:.1f} %, "
                      f"throughput gap {r['throughput_gap_pct']:.1f} % to the oracle")
     return lines
 
