@@ -621,12 +621,18 @@ class OraclePolicy(AllocationPolicy):
         self.oracle = oracle or (MILPOracle() if cfg.num_rus == 1 else LocalSearchOracle())
         self.name = f"oracle_{self.oracle.name}"
         self.last_solution: OracleSolution | None = None
+        self.planned_ttis = 0
+        """TTIs planned so far."""
+        self.infeasible_ttis = 0
+        """TTIs with no feasible allocation (objective="constrained" only), left idle."""
 
     def plan(self, env) -> Allocation:
         """Solve the current TTI from the true gains and offered loads (and the FIFOs' status on the
         backlog model: the myopic optimum of the sequential problem). A TTI with no feasible
         allocation under `objective="constrained"` is left idle (`last_solution.status` says so)."""
         self.last_solution = self.oracle.solve_detailed(env.config, env.gains, env.offered_load_bps, env.queue_status)
+        self.planned_ttis += 1
         if self.last_solution.allocation is None:
+            self.infeasible_ttis += 1
             return Allocation.empty(env.config)
         return self.last_solution.allocation

@@ -55,12 +55,17 @@ def dqn_fingerprints(dqn_configs: list[str] | None) -> dict[str, str]:
 def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episodes: int, eval_ttis: int, work: Path,
                 progress: bool, dqn_configs: list[str] | None = None,
                 label_workers: int | None = None) -> list[dict[str, Any]]:
-    """Train SS-VAE and DQN for `cfg`; evaluate them, the oracle and the slice-aware heuristic."""
+    """Train SS-VAE and DQN for `cfg`; evaluate them, both oracles and the slice-aware heuristic.
+
+    `oracle` maximises the reward (22), `oracle_constrained` the paper's Algorithm 1 (eq. 10 with
+    every constraint hard); a TTI with no feasible allocation leaves it idle, and its row's
+    `infeasible_tti_share` says how many did.
+    """
     import gymnasium as gym
     import torch
     from oran_gym.agents.dqn import available_configs, train_dqn
     from oran_gym.agents.ssvae import SSVAEConfig, SSVAEPolicy, train_ssvae
-    from oran_gym.baselines import make_policy
+    from oran_gym.baselines import MILPOracle, OraclePolicy, make_policy
     from oran_gym.baselines.dataset import generate_dataset, load_dataset
 
     from oran_gym.evaluation import ci95_half_width as ci
@@ -76,6 +81,7 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
     prb_env = gym.make("ORANSlicing-v0", config=eval_cfg, action_mode="prb", invalid_action="idle")
     policies: dict[str, tuple[Any, Any]] = {
         "oracle": (make_policy("oracle", full_env), full_env),
+        "oracle_constrained": (OraclePolicy(full_env, MILPOracle(objective="constrained")), full_env),
         "ssvae": (SSVAEPolicy(full_env, model), full_env),
         "slice_aware": (make_policy("slice_aware", full_env), full_env),
     }
@@ -98,6 +104,8 @@ def score_point(cfg, labels: int, epochs: int, dqn_steps: int | None, eval_episo
             "urllc_weighted_mbps": float(urllc_w.mean()), "urllc_weighted_ci95": ci(urllc_w),
             "reward": float(per_ep["reward"].mean()), "reward_ci95": ci(per_ep["reward"]),
             "qos_violations": float(per_ep["qos_violations"].mean()),
+            "infeasible_tti_share": (policy.infeasible_ttis / max(policy.planned_ttis, 1)
+                                     if isinstance(policy, OraclePolicy) else 0.0),
         })
     return rows
 
@@ -138,7 +146,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 
     fig = Figure(figsize=(17, 4), dpi=100)
     axes = fig.subplots(1, 4)
-    styles = {"oracle": ("k", "o"), "ssvae": ("C0", "s"), "dqn_paper": ("C3", "^"), "dqn_tuned": ("C1", "v"), "slice_aware": ("C2", "d")}
+    styles = {"oracle": ("k", "o"), "oracle_constrained": ("C5", "x"), "ssvae": ("C0", "s"), "dqn_paper": ("C3", "^"), "dqn_tuned": ("C1", "v"), "slice_aware": ("C2", "d")}
     c = df[df["figure"] == "6c"]
     for name, g in c.groupby("policy", sort=False):
         colour, marker = styles.get(name, ("C7", "."))
@@ -157,6 +165,11 @@ def plot(df: pd.DataFrame, path: Path) -> None:
             colour, marker = styles.get(name, ("C7", "."))
             ax.errorbar(g["x"], g["embb_weighted_mbps"], yerr=g["embb_weighted_ci95"], color=colour, marker=marker, label=f"{name} eMBB")
             ax.plot(g["x"], g["urllc_weighted_mbps"], color=colour, marker=marker, ls=":", alpha=0.6, label=f"{name} URLLC")
+        if "infeasible_tti_share" in d:
+            bad = d[(d["policy"] == "oracle_constrained") & (d["infeasible_tti_share"] > 0)]
+            for _, r in bad.iterrows():  # Algorithm 1 has no feasible allocation on these TTIs
+                ax.annotate(f"{100 * r['infeasible_tti_share']:.0f} % infeasible", (r["x"], r["embb_weighted_mbps"]), fontsize=6,
+                            rotation=60, color="C5")
         ax.set(xlabel=xlabel, ylabel="weighted throughput (Mbit/s)", title=fig_name)
     for ax in axes:
         ax.grid(alpha=0.3)
@@ -264,6 +277,10 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
              f"{result['ordering_holds_throughput']} points in aggregated throughput and {result['ordering_holds_reward']} in reward"]
     c = df[df["figure"] == "6c"].pivot_table(index="x", columns="policy", values="aggregated_throughput_mbps")
     lines.append("6c aggregated throughput (Mbit/s) vs UEs per service:\n" + c.round(2).to_string())
+    if "infeasible_tti_share" in df:
+        oc = df[df["policy"] == "oracle_constrained"]
+        share = ", ".join(f"{f} x={x:g}: {100 * v:.0f} %" for f, x, v in zip(oc["figure"], oc["x"], oc["infeasible_tti_share"]) if v > 0)
+        lines.append("Algorithm 1 (oracle_constrained) has no feasible allocation on: " + (share or "no evaluation TTI"))
     return lines
 
 

@@ -26,10 +26,14 @@ def test_fig6_sweep_runs_end_to_end_at_toy_size(tmp_path):
     result = reproduce_fig6.run(progress=False, out_dir=tmp_path, points=points, labels=40, epochs=3, dqn_steps=150,
                                 eval_episodes=2, eval_ttis=2, dqn_configs=["paper"])
     df = pd.read_csv(tmp_path / "fig6.csv")
-    assert set(df["policy"]) == {"oracle", "ssvae", "slice_aware", "dqn_paper"} and len(df) == 8
+    assert set(df["policy"]) == {"oracle", "oracle_constrained", "ssvae", "slice_aware", "dqn_paper"} and len(df) == 10
     oracle = df[df["policy"] == "oracle"].set_index("figure")["reward"]
     for _, row in df.iterrows():  # the oracle's reward bounds every policy on the same TTIs
         assert row["reward"] <= oracle[row["figure"]] + 1e-9
+    # Algorithm 1 meets every constraint on the TTIs it can serve; only it reports infeasible TTIs
+    oc = df[df["policy"] == "oracle_constrained"]
+    assert ((oc["qos_violations"] == 0) | (oc["infeasible_tti_share"] > 0)).all()
+    assert (df.loc[df["policy"] != "oracle_constrained", "infeasible_tti_share"] == 0).all()
     assert (tmp_path / "fig6.png").exists() and json.loads((tmp_path / "fig6.json").read_text())["points"] == 2
     assert reproduce_fig6.summary_lines(result)[0].startswith("Fig. 6 sweep: 2 scenario points")
     # two points at once, one process each: the same numbers
