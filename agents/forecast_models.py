@@ -96,3 +96,39 @@ class CNNBiLSTMRegressor(nn.Module):
         seq, _ = self.lstm(h.transpose(1, 2))  # [N, L, 2 units]
         att, _ = self.attention(seq, seq, seq)
         return self.head(torch.cat([seq, att], dim=2)[:, -1]).squeeze(-1)
+
+
+class KerasCNNBiLSTMRegressor(nn.Module):
+    """Seed 000's model as its Keras code builds it (issue 16), beside our `CNNBiLSTMRegressor`.
+
+    Conv1D(filters, kernel, **valid** padding) + ReLU -> SE -> MaxPool(2) -> dropout -> BiLSTM x
+    num_layers (return sequences) -> Keras's parameter-free dot-product `Attention()([seq, seq])`,
+    concatenated with the BiLSTM output -> **Flatten** -> Dense(1). With the paper's settings on the
+    5 QoS features the sequence after the pool has length 1, and the model has ~2.88M parameters
+    (Keras counts ~2.87M: PyTorch's LSTM has two bias vectors per gate where Keras has one).
+    """
+
+    def __init__(self, num_features: int, filters: int = 32, kernel_size: int = 4, n_units: int = 224, num_layers: int = 3,
+                 dropout: float = 0.079) -> None:
+        """Defaults: the paper's final settings; `num_features` must be >= `kernel_size` (valid padding)."""
+        super().__init__()
+        if num_features < kernel_size:
+            raise ValueError(f"valid padding needs num_features >= kernel_size, got {num_features} < {kernel_size}")
+        self.conv = nn.Conv1d(1, filters, kernel_size)
+        self.se = SqueezeExcitation(filters)
+        conv_len = num_features - kernel_size + 1
+        self.pool = nn.MaxPool1d(2) if conv_len >= 2 else nn.Identity()
+        seq_len = conv_len // 2 if conv_len >= 2 else conv_len
+        self.dropout = nn.Dropout(dropout)
+        self.lstm = nn.LSTM(filters, n_units, num_layers=num_layers, batch_first=True, bidirectional=True,
+                            dropout=dropout if num_layers > 1 else 0.0)
+        self.head = nn.Linear(seq_len * 4 * n_units, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """`[N, F]` -> `[N]`."""
+        h = torch.relu(self.conv(x.unsqueeze(1)))  # [N, filters, F - k + 1]
+        h = self.dropout(self.pool(self.se(h)))
+        seq, _ = self.lstm(h.transpose(1, 2))  # [N, L, 2 units]
+        weights = torch.softmax(seq @ seq.transpose(1, 2), dim=-1)  # Keras Attention(): scores q k^T, no scale, no weights
+        att = weights @ seq
+        return self.head(torch.cat([seq, att], dim=2).flatten(1)).squeeze(-1)

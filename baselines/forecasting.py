@@ -105,7 +105,10 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     """MAE, MSE, RMSE, MSLE, MAPE, R^2 and EVS as scikit-learn computes them.
 
     MSLE needs non-negative values: negative predictions are clipped at 0 for it only (and the
-    count of clipped values is reported), as a log of a negative allocation is undefined.
+    count of clipped values is reported), as a log of a negative allocation is undefined. MAPE is
+    NaN where a true value is 0: scikit-learn divides by a tiny epsilon there and reports ~1e12,
+    which is no percentage (the paper's finite MAPE over all ten folds is impossible on a
+    MinMax-scaled target, whose minimum is exactly 0).
     """
     from sklearn import metrics as m
 
@@ -117,7 +120,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
         "MSE": float(mse),
         "RMSE": float(np.sqrt(mse)),
         "MSLE": float(m.mean_squared_log_error(np.clip(y_true, 0, None), np.clip(y_pred, 0, None))),
-        "MAPE": float(m.mean_absolute_percentage_error(y_true, y_pred)),
+        "MAPE": float(m.mean_absolute_percentage_error(y_true, y_pred)) if np.all(y_true != 0) else float("nan"),
         "R2": float(m.r2_score(y_true, y_pred)),
         "EVS": float(m.explained_variance_score(y_true, y_pred)),
         "negative_predictions": int((y_pred < 0).sum()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import gymnasium as gym
@@ -125,6 +126,24 @@ def test_bilstm_norms_do_not_mix_samples_except_batchnorm():
         BiLSTMForecaster(3, norm="group")
 
 
+def test_mape_is_undefined_where_a_true_value_is_zero():
+    r = regression_metrics(np.array([0.0, 1.0, 2.0]), np.array([0.1, 1.0, 2.0]))
+    assert math.isnan(r["MAPE"]) and r["MAE"] == pytest.approx(0.1 / 3)
+
+
+def test_keras_faithful_cnn_bilstm_matches_the_papers_size():
+    from oran_gym.agents.forecast_models import KerasCNNBiLSTMRegressor
+
+    net = KerasCNNBiLSTMRegressor(5)
+    total = sum(p.numel() for p in net.parameters())
+    keras_count = total - sum(p.numel() for n, p in net.lstm.named_parameters() if "bias_hh" in n)  # Keras: one bias per gate
+    assert 2.86e6 < keras_count < 2.88e6 and net.head.in_features == 4 * 224  # valid conv: 2 -> pool: 1 step, flattened
+    assert net.eval()(torch.zeros(3, 5)).shape == (3,)
+    assert sum(p.numel() for p in CNNBiLSTMRegressor(5).parameters()) > 3.6e6  # ours: MultiheadAttention's weights
+    with pytest.raises(ValueError, match="valid padding needs num_features >= kernel_size"):
+        KerasCNNBiLSTMRegressor(3)
+
+
 def test_model_shapes():
     x = torch.zeros(7, 10, 4)
     assert BiLSTMForecaster(4).eval()(x).shape == (7,)
@@ -175,9 +194,19 @@ def test_pipelines_end_to_end_on_the_real_files_at_reduced_size():
     q = load_qos5g(DATA / "qos5g" / "qos5g.csv")
     x, y, info = preprocess_qos(q)
     assert info["outliers_removed"] > 0 and x.min() >= 0 and x.max() <= 1 and info["duplicate_feature_rows"] > 0
-    res = run_qos_pipeline(q, folds=3, epochs=2, models=["HGBR", "Ridge", "CNN-BiLSTM"], cnn_params={"n_units": 16, "num_layers": 1})
+    paper = "CNN-BiLSTM (Keras-faithful, paper protocol: test-fold early stopping)"
+    res = run_qos_pipeline(q, folds=3, epochs=2, models=["HGBR", "Ridge", "CNN-BiLSTM", paper], cnn_params={"n_units": 16, "num_layers": 1})
     s = res["summary"]
-    assert set(s.index) == {"HGBR", "Ridge", "CNN-BiLSTM"} and s.loc["HGBR", "R2_mean"] > s.loc["Ridge", "R2_mean"]
+    assert set(s.index) == {"HGBR", "Ridge", "CNN-BiLSTM", paper} and s.loc["HGBR", "R2_mean"] > s.loc["Ridge", "R2_mean"]
+    # spread over folds, the best fold, and MAPE only over the folds whose scaled target has no 0
+    assert (s["R2_min"] <= s["R2_mean"]).all() and (s["R2_mean"] <= s["R2_max"]).all()
+    pf = res["per_fold"]
+    for model, row in s.iterrows():
+        folds = pf[pf["model"] == model]
+        assert row["R2_max"] == folds["R2"].max() and folds.set_index("fold").loc[row["best_fold"], "R2"] == row["R2_max"]
+        assert row["MAPE_defined_folds"] == folds["MAPE"].notna().sum() < 3  # the fold holding the minimum has a 0
+    with pytest.raises(ValueError, match="unknown models"):
+        run_qos_pipeline(q, folds=3, models=["CNN"])
     grouped = run_qos_pipeline(q, folds=3, grouped=True, models=["HGBR"])
     assert grouped["split"].startswith("GroupKFold")
 
