@@ -9,6 +9,9 @@
   naive (`lag` = one season, 288 five-minute samples for a day) next-value forecasts.
 * `conformal_offset(actual, predicted, sla)`: the split-conformal margin that makes a forecast,
   plus the margin, cover `sla` of a calibration set.
+* `rolling_conformal_margins(calibration, residuals, sla, window)`: the same margin recomputed
+  before every forecast from the last `window` residuals already observed (online conformal
+  prediction for a series whose errors drift).
 * `regression_metrics`: MAE, MSE, RMSE, MSLE, MAPE, R^2, EVS (scikit-learn's definitions).
 * `allocation_metrics`: efficiency min(actual / allocated, 1), wastage max((allocated - actual) /
   allocated, 0), utilisation actual / allocated, over-provisioning max(allocated - actual, 0) and
@@ -20,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["table1_regressors", "static_provisioning", "naive_forecast", "conformal_offset", "regression_metrics", "allocation_metrics", "allocation_summary"]
+__all__ = ["table1_regressors", "static_provisioning", "naive_forecast", "conformal_offset", "rolling_conformal_margins", "regression_metrics", "allocation_metrics", "allocation_summary"]
 
 
 def table1_regressors(seed: int = 42) -> dict:
@@ -99,6 +102,24 @@ def conformal_offset(actual: np.ndarray, predicted: np.ndarray, sla: float) -> f
         raise ValueError("conformal_offset needs at least one calibration sample")
     k = min(len(resid), int(np.ceil((len(resid) + 1) * sla)))
     return float(resid[k - 1])
+
+
+def rolling_conformal_margins(calibration_residuals: np.ndarray, residuals: np.ndarray, sla: float, window: int) -> np.ndarray:
+    """Margin of each forecast from the `window` residuals (actual - forecast) seen before it.
+
+    Forecast `i` gets `conformal_offset` of the last `window` residuals of the sequence
+    `calibration_residuals` followed by `residuals[:i]`: only errors already observed when the
+    forecast is made, so a margin never looks ahead. On a drifting series this keeps coverage near
+    `sla` where one margin fitted on the calibration part does not.
+    """
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be an integer >= 1, got {window!r}")
+    hist = np.concatenate([np.asarray(calibration_residuals, float).ravel(), np.asarray(residuals, float).ravel()])
+    n_cal = len(hist) - len(np.asarray(residuals).ravel())
+    if n_cal < 1:
+        raise ValueError("rolling_conformal_margins needs at least one calibration residual")
+    return np.array([conformal_offset(hist[max(0, n_cal + i - window):n_cal + i], np.zeros(min(window, n_cal + i)), sla)
+                     for i in range(len(hist) - n_cal)])
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:

@@ -102,6 +102,14 @@ def test_naive_forecasts_conformal_margin_and_pinball_loss():
     assert m == 95.0 and np.mean(actual <= m) == 0.96
     with pytest.raises(ValueError, match="sla must lie in"):
         conformal_offset(actual, actual, 1.0)
+    # rolling margins: each uses only the residuals before it, the last `window` of them
+    from oran_gym.baselines.forecasting import rolling_conformal_margins
+
+    cal, res = np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0, 30.0])
+    np.testing.assert_array_equal(rolling_conformal_margins(cal, res, 0.5, 3), [2.0, 3.0, 10.0])
+    np.testing.assert_array_equal(rolling_conformal_margins(cal, res, 0.99, 2), [3.0, 10.0, 20.0])
+    with pytest.raises(ValueError, match="window must be an integer >= 1"):
+        rolling_conformal_margins(cal, res, 0.5, 0)
     # pinball at q: under-forecasts cost q per unit, over-forecasts 1 - q
     t = torch.tensor([1.0, 1.0])
     assert float(pinball_loss(torch.tensor([0.0, 0.0]), t, 0.9)) == pytest.approx(0.9)
