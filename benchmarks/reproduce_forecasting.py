@@ -88,6 +88,14 @@ def dqn_with_forecasts(data: Path, quick: bool, work: Path, smoke: bool = False)
     return pd.DataFrame(rows)
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the current directory where it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = None, with_dqn: bool = True,
         with_qos: bool = True, smoke: bool = False, progress: bool = False) -> dict[str, Any]:
     """All parts; `data` defaults to `oran_gym.data.data_dir()`."""
@@ -104,7 +112,8 @@ def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = No
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     size = " --smoke" if smoke else " --quick" if quick else ""
-    result: dict[str, Any] = {"command": "python benchmarks/reproduce_forecasting.py" + size + ("" if with_qos else " --no-qos"),
+    where = "" if out_dir == default_results_dir() else f" --out-dir {_shown(out_dir)}"
+    result: dict[str, Any] = {"command": "python benchmarks/reproduce_forecasting.py" + size + ("" if with_qos else " --no-qos") + where,
                               "machine": machine_info(), "kpi": kpi_part(data, quick, out_dir, work, smoke)}
     if with_qos:
         result["qos"] = qos_part(data, quick, out_dir, smoke)
@@ -172,8 +181,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--no-dqn", action="store_true")
     ap.add_argument("--no-qos", action="store_true", help="skip seed 000 (oran-gym forecast qos runs it alone)")
+    ap.add_argument("--out-dir", type=Path, default=None, help="results folder (default ./oran-gym-results; "
+                    "benchmarks/results regenerates the committed record)")
     args = ap.parse_args()
-    print("\n".join(summary_lines(run(quick=args.quick, data=args.data, with_dqn=not args.no_dqn, with_qos=not args.no_qos))))
+    print("\n".join(summary_lines(run(quick=args.quick, data=args.data, with_dqn=not args.no_dqn, with_qos=not args.no_qos,
+                                       out_dir=args.out_dir))))
 
 
 if __name__ == "__main__":
