@@ -399,6 +399,61 @@ def departures() -> list[str]:
     return rows
 
 
+BEHAVIOUR_CHANGES = [  # (UTC time the change landed, what changed, result files whose numbers it changes)
+    ("2026-11-28T01:06:20Z", "sigma_q^2 = 1e-12 W in the default scenario (issue 16)",
+     ("agents.json", "fig6.json", "fig6_paper_scale/fig6.json", "forecasting.json", "maskable_ppo.json", "oracles.json",
+      "queue_horizon.json", "queue_forecast.json")),
+]
+"""Changes of the simulated scenario: a result of the listed files produced before one is stale."""
+
+
+def _produced_at(path: Path) -> str | None:
+    """When a result file was produced: its machine record, else the commit that last changed it."""
+    import subprocess
+
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    when = (d.get("machine") or {}).get("date_utc") if isinstance(d, dict) else None
+    if when:
+        return when
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%cI", "--", path.name], cwd=path.parent, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not out:
+        return None
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(out).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stale_results(results: Path = RESULTS) -> list[tuple[str, str, str]]:
+    """`(file, produced, change)` for every result produced before a change that alters its numbers."""
+    out = []
+    for when, what, files in BEHAVIOUR_CHANGES:
+        for name in files:
+            path = results / name
+            if not path.exists():
+                continue
+            produced = _produced_at(path)
+            if produced is None or produced < when:
+                out.append((name, produced or "unknown", what))
+    return out
+
+
+def stale_section(results: Path = RESULTS) -> list[str]:
+    """REPORT.md's list of stale result files (empty when every result is current)."""
+    stale = stale_results(results)
+    if not stale:
+        return []
+    return (["## Stale results", "", "These files were produced before a change that alters their numbers; rerun the command "
+             "in each file (and in the provenance table) to regenerate them:", ""]
+            + [f"- `{name}` (produced {when}): before {what}." for name, when, what in stale] + [""])
+
+
 def _provenance(results: Path) -> list[str]:
     rows = ["| file | command | date (UTC) | cores | numpy | numba | gymnasium |", "|---|---|---|---|---|---|---|"]
     for path in sorted(results.glob("*.json")) + sorted(results.glob("fig6_paper_scale/*.json")):
@@ -427,6 +482,7 @@ def render_report(results: Path = RESULTS, command: str = "oran-gym bench") -> s
     for name, caption in FIGURES:
         if (results / name).exists():
             lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+    lines += stale_section(results)
     lines += ["## Departures from the papers", ""] + departures() + [""]
     miss = misses(results)
     if miss:

@@ -274,3 +274,18 @@ def test_rllib_masked_ppo_trains_in_prb_mode():
         assert results[-1]["training_iteration"] == 2 and results[-1]["num_env_steps_sampled_lifetime"] >= 200
     finally:
         ray.shutdown()
+
+
+def test_report_flags_results_older_than_a_scenario_change(tmp_path):
+    import json
+
+    from oran_gym.benchmarks import results_table
+
+    when, _, files = results_table.BEHAVIOUR_CHANGES[0]
+    (tmp_path / "agents.json").write_text(json.dumps({"machine": {"date_utc": "2026-01-01T00:00:00Z"}}))
+    (tmp_path / "oracles.json").write_text(json.dumps({"machine": {"date_utc": "2999-01-01T00:00:00Z"}}))
+    (tmp_path / "env_speed.json").write_text(json.dumps({"machine": {"date_utc": "2026-01-01T00:00:00Z"}}))  # speed: unaffected
+    stale = results_table.stale_results(tmp_path)
+    assert [s[0] for s in stale] == ["agents.json"] and "agents.json" in files and stale[0][1] < when
+    assert "- `agents.json` (produced 2026-01-01T00:00:00Z): before sigma_q^2" in "\n".join(results_table.stale_section(tmp_path))
+    assert "Stale results" in results_table.render_report() or not results_table.stale_results()
