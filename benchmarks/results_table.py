@@ -60,7 +60,10 @@ def _fig6_block(f6: dict, title: str, stem: str) -> list[str]:
 
 def render(results: Path = RESULTS) -> str:
     """The results section as Markdown, from the result files under `results`."""
-    out: list[str] = []
+    stale = stale_results(results)
+    out: list[str] = ([f"**Stale:** {', '.join(f'`{name}`' for name, _, _ in stale)} predate {stale[0][2]} and are not yet "
+                       "regenerated; their numbers below describe the earlier scenario (REPORT.md lists them).", ""]
+                      if stale else [])
     env = _load(results, "env_speed.json")
     if env:
         e, k = env["env_steps"], env["evaluate_allocation_paper"]
