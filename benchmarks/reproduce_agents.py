@@ -50,16 +50,16 @@ def heuristic_on_test(cfg, test: dict[str, Any], name: str, repair_sweeps: int =
     from oran_gym.baselines.common import TTIView
     from oran_gym.baselines.oracles import repair_allocation
 
-    from oran_gym import Allocation
+    from oran_gym import Allocation, evaluate_allocation
 
     pol = make_policy(name, gym.make("ORANSlicing-v0", config=cfg, action_mode="full"))
     rows, rep = [], []
     for i in range(len(test["value"])):
         gains, load = test["gains"][i], test["offered_load_bps"][i]
-        optimum = Allocation(test["assoc"][i], test["owner"][i], test["power_w"][i])
+        opt = evaluate_allocation(cfg, gains, Allocation(test["assoc"][i], test["owner"][i], test["power_w"][i]), load)
         alloc = pol.plan(TTIView.of(cfg, gains, load))
-        rows.append(gap_metrics(cfg, gains, load, alloc, optimum))
-        rep.append(gap_metrics(cfg, gains, load, repair_allocation(cfg, gains, alloc, load, max_sweeps=repair_sweeps)[0], optimum))
+        rows.append(gap_metrics(cfg, gains, load, alloc, opt))
+        rep.append(gap_metrics(cfg, gains, load, repair_allocation(cfg, gains, alloc, load, max_sweeps=repair_sweeps)[0], opt))
     return {**{k: float(np.mean([r[k] for r in rows])) for k in rows[0]},
             **{f"repaired_{k}": float(np.mean([r[k] for r in rep])) for k in rep[0]}}
 
