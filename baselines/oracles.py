@@ -528,8 +528,9 @@ def repair_allocation(cfg: ScenarioConfig, gains: np.ndarray, allocation: Alloca
                       max_sweeps: int = 2, queue: QueueStatus | None = None) -> tuple[Allocation, float]:
     """Repair a decoded or heuristic allocation: feasibility first, then QoS, by local moves.
 
-    1. Feasibility: powers are projected onto the RU and fronthaul limit (eq. 11, 15) and a UE
-       served by several RUs keeps only its first RU's PRBs (one association, eq. 16).
+    1. Feasibility: a UE served by several RUs keeps only its first RU's PRBs (one association,
+       eq. 16), and `kernels.project_power` projects the powers onto the slice caps and the RU and
+       fronthaul limit (eq. 11, 13, 15), as `evaluate_allocation` would.
     2. QoS: up to `max_sweeps` sweeps of best-improvement moves, PRB by PRB (any owner and level,
        feasibility kept), on the reward (22), whose penalty counts every violated rate and delay
        constraint, so a move that meets a UE's rate or delay is taken when nothing else pays more.
@@ -550,12 +551,7 @@ def repair_allocation(cfg: ScenarioConfig, gains: np.ndarray, allocation: Alloca
                 first_ru[u] = b
             if u >= 0 and first_ru[u] != b:
                 owner[b, m], power[b, m] = -1, 0.0
-    power[owner < 0] = 0.0
-    limit = ru_power_limit_w(params)
-    for b in range(cfg.num_rus):
-        total = power[b].sum()
-        if total > limit * (1.0 + POWER_RTOL):
-            power[b] *= limit / total
+    power, _ = kernels.project_power(owner, power, ue_slice, params)
     owner, power, value, _ = _local_search(gains, owner, power, ue_slice, load, levels, params, int(max_sweeps), _queue_array(queue))
     alloc = Allocation.from_owner(owner, power, cfg.num_ues)
     return alloc, evaluate_allocation(cfg, gains, alloc, load, queue=queue).reward

@@ -474,6 +474,9 @@ def test_repair_allocation_restores_feasibility_and_never_lowers_the_reward():
             for u in fixed.owner[b][fixed.owner[b] >= 0]:
                 assert ru_of.setdefault(int(u), b) == b  # one RU per UE
             assert fixed.power_w[b].sum() <= ru_power_limit_w(params) * (1 + kernels.POWER_RTOL)
+        # no PRB above its owner's slice cap (eq. 13)
+        served = fixed.owner >= 0
+        assert np.all(fixed.power_w[served] <= levels[ue_slice[fixed.owner[served]], -1] * (1 + kernels.POWER_RTOL))
         assert value == evaluate_allocation(cfg, net.gain_lin, fixed, net.offered_load_bps).reward
         # sweeps only improve: more sweeps, never a lower reward
         values = [repair_allocation(cfg, net.gain_lin, fixed, net.offered_load_bps, max_sweeps=k)[1] for k in (0, 1, 3)]
