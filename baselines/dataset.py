@@ -38,7 +38,7 @@ import numpy as np
 from oran_gym import ScenarioConfig
 from oran_gym.sim.dynamics import NetworkState, ue_slices
 
-__all__ = ["generate_dataset", "load_dataset", "feasible_only", "sample_instance", "sample_drop"]
+__all__ = ["generate_dataset", "load_dataset", "take_samples", "feasible_only", "sample_instance", "sample_drop"]
 
 ORACLE_NAMES = ("milp", "esa", "local_search")
 SHARD_NAME = re.compile(r"^shard_\d{8}_\d{8}\.npz$")
@@ -278,8 +278,13 @@ def load_dataset(path: str | Path) -> dict[str, Any]:
     return out
 
 
+def take_samples(data: dict[str, Any], keep: Any) -> dict[str, Any]:
+    """A loaded dataset restricted to the samples `keep` selects (an index, slice or boolean mask);
+    the per-sample arrays are cut, everything else (config, oracle, `ue_slice`, ...) is kept."""
+    n = len(data["value"])
+    return {k: (v[keep] if isinstance(v, np.ndarray) and v.ndim and len(v) == n else v) for k, v in data.items()}
+
+
 def feasible_only(data: dict[str, Any]) -> dict[str, Any]:
     """The samples of a loaded dataset that have a feasible label (all of them under the reward objective)."""
-    keep = np.asarray(data["feasible"], dtype=bool)
-    n = len(keep)
-    return {k: (v[keep] if isinstance(v, np.ndarray) and v.ndim and len(v) == n else v) for k, v in data.items()}
+    return take_samples(data, np.asarray(data["feasible"], dtype=bool))

@@ -38,7 +38,9 @@ def unlabelled_drops(cfg, seed: int, n: int) -> dict[str, np.ndarray]:
 
 def subset(data: dict[str, Any], n: int) -> dict[str, Any]:
     """The first `n` samples of a dataset dict."""
-    return {k: (v[:n] if isinstance(v, np.ndarray) and v.ndim and len(v) == len(data["value"]) else v) for k, v in data.items()}
+    from oran_gym.baselines.dataset import take_samples
+
+    return take_samples(data, slice(0, n))
 
 
 def heuristic_on_test(cfg, test: dict[str, Any], name: str, repair_sweeps: int = 2) -> dict[str, float]:
