@@ -156,10 +156,19 @@ def make_train_env(preset: str | ScenarioConfig = "paper", steps_per_episode: in
     return gym.make("ORANSlicing-v0", config=cfg, action_mode="prb", **env_kwargs)
 
 
-def make_dqn(env: gym.Env, config: str | dict[str, Any] = "paper", seed: int | None = 0, **overrides: Any) -> EpsilonDecayDQN:
-    """A DQN for `env` with a named configuration; keyword overrides replace model arguments."""
+def make_dqn(env: gym.Env, config: str | dict[str, Any] = "paper", seed: int | None = 0, masked: bool = False,
+             **overrides: Any) -> EpsilonDecayDQN:
+    """A DQN for `env` with a named configuration; keyword overrides replace model arguments.
+
+    `masked=True` builds a `MaskedDQN` (`oran_gym.agents.masked_dqn`); the env should then use
+    `invalid_action="raise"`.
+    """
     params = {**load_config(config)["model"], **overrides}
     params.setdefault("verbose", 0)
+    if masked:
+        from oran_gym.agents.masked_dqn import MaskedDQN
+
+        return MaskedDQN("MlpPolicy", env, seed=seed, **params)
     return EpsilonDecayDQN("MlpPolicy", env, seed=seed, **params)
 
 
@@ -210,12 +219,7 @@ def train_dqn(
             kwargs["tensorboard_log"] = str(out / "tb")
         except ImportError:
             pass
-    if masked:
-        from oran_gym.agents.masked_dqn import make_masked_dqn
-
-        model = make_masked_dqn(env, conf, seed=seed, **kwargs)
-    else:
-        model = make_dqn(env, conf, seed=seed, **kwargs)
+    model = make_dqn(env, conf, seed=seed, masked=masked, **kwargs)
     callbacks: list[BaseCallback] = [SliceKPICallback()]
     gap = None
     if eval_freq:

@@ -29,9 +29,9 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError('oran_gym.agents.masked_dqn needs the agents extra: pip install torch==2.13.0 && pip install "oran-gym[agents]"') from exc
 
-from oran_gym.agents.dqn import EpsilonDecayDQN, load_config
+from oran_gym.agents.dqn import EpsilonDecayDQN
 
-__all__ = ["MaskedDQN", "MaskedReplayBuffer", "make_masked_dqn"]
+__all__ = ["MaskedDQN", "MaskedReplayBuffer"]
 
 
 class MaskedReplayBuffer(ReplayBuffer):
@@ -141,9 +141,3 @@ class MaskedDQN(EpsilonDecayDQN):
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/loss", np.mean(losses))
 
-
-def make_masked_dqn(env: Any, config: str | dict[str, Any] = "paper", seed: int | None = 0, **overrides: Any) -> MaskedDQN:
-    """`make_dqn`'s twin: a `MaskedDQN` with a named configuration (the env should use `invalid_action="raise"`)."""
-    params = {**load_config(config)["model"], **overrides}
-    params.setdefault("verbose", 0)
-    return MaskedDQN("MlpPolicy", env, seed=seed, **params)
