@@ -39,44 +39,41 @@ def kpi_part(data: Path, quick: bool, out_dir: Path, work: Path, smoke: bool = F
                                                                                      ("internet", "sessions", "vpn", "downstream")}}
 
 
-def qos_part(data: Path, quick: bool, out_dir: Path, smoke: bool = False) -> dict[str, Any]:
-    """Seed 000 pipeline: random 10-fold and duplicate-aware grouped folds."""
-    from oran_gym.agents.forecast_pipelines import CNN_VARIANTS
-    from oran_gym.agents.forecasting import PAPER_QOS, run_qos_pipeline
-    from oran_gym.baselines.forecasting import table1_regressors
-
-    from oran_gym.data import load_qos5g
-
-    df = load_qos5g(data / "qos5g" / "qos5g.csv")
-
-    kw = {"folds": 2 if smoke else 3 if quick else 10, "epochs": 1 if smoke else 10 if quick else 200}
-    regs = list(table1_regressors())
-    plain = run_qos_pipeline(df, models=regs + list(CNN_VARIANTS), **kw)
-    grouped = run_qos_pipeline(df, grouped=True, models=regs + ["CNN-BiLSTM"], **kw)  # the split matters, not the variant
-    table = pd.concat([plain["summary"].assign(split="KFold"), grouped["summary"].assign(split="GroupKFold (duplicates together)")])
-    table.to_csv(out_dir / "forecast_qos.csv")
-    return {"info": plain["info"], "kfold": plain["summary"].reset_index().to_dict(orient="records"),
-            "grouped": grouped["summary"].reset_index().to_dict(orient="records"), "paper": PAPER_QOS, "folds": kw["folds"]}
-
-
-def qos_record(data: Path, out_dir: Path, epochs: int, patience: int = 15, folds: int = 10, progress: bool = False) -> dict[str, Any]:
-    """Seed 000's record in `out_dir/forecast_qos/`: every model on random K-fold, the proposed model
-    in its four rows (ours and Keras-faithful, clean and paper protocol), and the duplicate-aware
-    split for the regressors and our model. `epochs` caps the CNN training (early stopping decides
-    below it); the cap is recorded with the command."""
-    import sys
-
+def _qos_splits(data: Path, progress: bool = False, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Seed 000 on the real table: random K-fold for every model (the proposed model in its four
+    `CNN_VARIANTS` rows), and the duplicate-aware split for the regressors and our model (the split
+    matters there, not the variant). `kw` goes to `run_qos_pipeline` (folds, epochs, patience)."""
     from oran_gym.agents.forecast_pipelines import CNN_VARIANTS, run_qos_pipeline
     from oran_gym.baselines.forecasting import table1_regressors
 
     from oran_gym.data import load_qos5g
 
     df = load_qos5g(data / "qos5g" / "qos5g.csv")
-    t0 = time.perf_counter()
     regs = list(table1_regressors())
-    plain = run_qos_pipeline(df, folds=folds, epochs=epochs, patience=patience, models=regs + list(CNN_VARIANTS), progress=progress)
-    grouped = run_qos_pipeline(df, folds=folds, grouped=True, epochs=epochs, patience=patience, models=regs + ["CNN-BiLSTM"],
-                               progress=progress)
+    plain = run_qos_pipeline(df, models=regs + list(CNN_VARIANTS), progress=progress, **kw)
+    grouped = run_qos_pipeline(df, grouped=True, models=regs + ["CNN-BiLSTM"], progress=progress, **kw)
+    return plain, grouped
+
+
+def qos_part(data: Path, quick: bool, out_dir: Path, smoke: bool = False) -> dict[str, Any]:
+    """Seed 000 pipeline: random 10-fold and duplicate-aware grouped folds."""
+    from oran_gym.agents.forecasting import PAPER_QOS
+
+    folds = 2 if smoke else 3 if quick else 10
+    plain, grouped = _qos_splits(data, folds=folds, epochs=1 if smoke else 10 if quick else 200)
+    table = pd.concat([plain["summary"].assign(split="KFold"), grouped["summary"].assign(split="GroupKFold (duplicates together)")])
+    table.to_csv(out_dir / "forecast_qos.csv")
+    return {"info": plain["info"], "kfold": plain["summary"].reset_index().to_dict(orient="records"),
+            "grouped": grouped["summary"].reset_index().to_dict(orient="records"), "paper": PAPER_QOS, "folds": folds}
+
+
+def qos_record(data: Path, out_dir: Path, epochs: int, patience: int = 15, folds: int = 10, progress: bool = False) -> dict[str, Any]:
+    """Seed 000's record in `out_dir/forecast_qos/` (`_qos_splits`). `epochs` caps the CNN training
+    (early stopping decides below it); the cap is recorded with the command."""
+    import sys
+
+    t0 = time.perf_counter()
+    plain, grouped = _qos_splits(data, progress=progress, folds=folds, epochs=epochs, patience=patience)
     folder = out_dir / "forecast_qos"
     folder.mkdir(parents=True, exist_ok=True)
     plain["summary"].to_csv(folder / "forecast_qos_kfold.csv")
