@@ -83,7 +83,8 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
     if agents_json.exists():
         ag = json.loads(agents_json.read_text())
         for r in ag.get("dqn", []):
-            table.append({"agent": f"DQN ({r.get('config', '?')}, agents.json)", "runs": r.get("runs"),
+            # agents.json keys its DQN rows by "variant" since issue 16 ("config" before)
+            table.append({"agent": f"DQN ({r.get('variant', r.get('config', '?'))}, agents.json)", "runs": r.get("runs"),
                           "evaluation": "the same TTIs (OracleGapCallback, seed 10000)",
                           "reward_gap_pct": r.get("reward_gap_pct"), "reward_gap_pct_ci95": r.get("reward_gap_pct_ci95"),
                           "throughput_gap_pct": r.get("throughput_gap_pct"),
