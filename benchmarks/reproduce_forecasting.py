@@ -164,13 +164,16 @@ def run(quick: bool = False, data: Path | None = None, out_dir: Path | None = No
     return result
 
 
+def paper_ref(paper: dict[str, Any], metric: str, method: str) -> str:
+    """` (value)` where the paper gives `metric` for `method` (`PAPER_KPI`'s shape), else ``."""
+    v = paper.get(metric, {}).get(method)
+    return f" ({v})" if v is not None else ""
+
+
 def kpi_lines(kpi: dict[str, Any]) -> list[str]:
     """The seed-001 table beside the paper's numbers (in brackets where the paper gives one)."""
-    paper = kpi["paper"]
-
     def ref(metric: str, method: str) -> str:
-        v = paper.get(metric, {}).get(method)
-        return f" ({v})" if v is not None else ""
+        return paper_ref(kpi["paper"], metric, method)
 
     lines = [f"Digital twin (seed 001), test set of {kpi['split']['test']} windows; the paper's numbers in brackets:"]
     for r in kpi["table"]:

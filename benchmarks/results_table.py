@@ -203,11 +203,10 @@ def _agents_block(ag: dict) -> list[str]:
 
 def _kpi_block(fc: dict) -> list[str]:
     """Seed 001: every forecaster and static rule, with SLA compliance beside efficiency."""
-    paper = fc["kpi"]["paper"]
+    from oran_gym.benchmarks.reproduce_forecasting import paper_ref
 
     def ref(metric: str, method: str) -> str:
-        v = paper.get(metric, {}).get(method)
-        return f" ({v})" if v is not None else ""
+        return paper_ref(fc["kpi"]["paper"], metric, method)
 
     out = [f"**Digital twin, seed 001** (`{fc['command']}`, real operator KPIs, {fc['kpi']['split']['test']} test windows; the "
            "paper's numbers in brackets). Efficiency min(actual / allocated, 1) scores under-provisioning as perfect, so SLA "
