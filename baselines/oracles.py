@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -259,6 +260,88 @@ class ExhaustiveSearchOracle:
 # ------------------------------------------------------------------------------------------------
 # MILP (HiGHS)
 # ------------------------------------------------------------------------------------------------
+class _Rows:
+    """The sparse constraint matrix of a MILP, appended block by block."""
+
+    def __init__(self) -> None:
+        self.rows, self.cols, self.vals, self.lo, self.hi = [], [], [], [], []
+        self.count = 0
+
+    def add(self, cols_, vals_, lo_, hi_) -> None:
+        """Append rows: `cols_` is [k, n] (k rows of n entries) or [n] (one row)."""
+        cols_ = np.asarray(cols_)
+        cols_ = cols_.reshape(-1, cols_.shape[-1]) if cols_.ndim > 1 else cols_.reshape(1, -1)
+        k = cols_.shape[0]
+        self.rows.append(np.repeat(np.arange(self.count, self.count + k), cols_.shape[1]))
+        self.cols.append(cols_.ravel())
+        self.vals.append(np.broadcast_to(np.asarray(vals_, dtype=float), cols_.shape).ravel())
+        self.lo.append(np.full(k, lo_, dtype=float))
+        self.hi.append(np.full(k, hi_, dtype=float))
+        self.count += k
+
+    def constraint(self, n: int) -> optimize.LinearConstraint:
+        """The rows as one `LinearConstraint` over `n` variables."""
+        a_mat = sparse.csr_array(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))), shape=(self.count, n)
+        )
+        return optimize.LinearConstraint(a_mat, np.concatenate(self.lo), np.concatenate(self.hi))
+
+
+def _qos_rows(add, ub, load, params, ue_slice, ue_cols, ue_rates_mbps, iv_rate, iv_delay) -> None:
+    """The per-TTI model's QoS flags: UE u's rate is `sum(ue_rates_mbps[u] * x[ue_cols[u]])` (Mbit/s).
+
+    Rate QoS (14): `R_u + (R_min + eps) v_rate[u] >= R_min + eps`; delay QoS (16): the same form with
+    the rate that meets the delay budget and `v_delay`. `eps` (1 bit/s) keeps solver tolerances from
+    counting a UE as satisfied a hair below its requirement.
+    """
+    eps = 1e-6  # Mbit/s
+    delay_floor_bps = delay_rate_floor_bps(params, ue_slice)
+    for u in range(ue_slice.shape[0]):
+        req_rate = load[u] / 1e6
+        req_delay = delay_floor_bps[u] / 1e6
+        for req, iv in ((req_rate, iv_rate[u]), (req_delay, iv_delay[u])):
+            if math.isinf(req):
+                add(np.array([iv]), 1.0, 1.0, 1.0)  # unattainable: always violated
+            elif req > 0:
+                add(np.concatenate([ue_cols[u], [iv]]), np.concatenate([ue_rates_mbps[u], [req + eps]]), req + eps, np.inf)
+            else:
+                ub[iv] = 0.0  # nothing required: never violated
+
+
+def _queue_rows(add, c, ub, integrality, queue, kp, ue_slice, ue_cols, ue_rates_mbps, nx, iv_rate, iv_delay, first_served):
+    """The backlog model's objective and flags (oran_gym.sim.queue), given the FIFOs' status.
+
+    Per UE a continuous `s[u]` in [0, backlog] (bits served, Mbit) with `s <= T R_u` replaces
+    the rate in the objective (weight `w_s Theta_r / (rate_scale T)`); `v_rate` is forced to 1
+    by an overflow and otherwise by `T R_u < urgent` (whole bits, so exact for floor(R T));
+    `v_delay` by `T R_u < urgent + late`. The served bits drop their floor: the model's value
+    exceeds the evaluated reward by at most one bit per UE.
+    """
+    U = ue_slice.shape[0]
+    tti = kp.tti_s
+    i_s = first_served + np.arange(U)
+    scale = kp.theta_rate / kp.rate_scale_bps * 1e6 / tti  # reward per Mbit served in the TTI
+    c[:nx] = 0.0
+    c[i_s] = -scale * kp.slice_weight[ue_slice]
+    integrality[i_s] = 0.0
+    backlog, urgent, late, overflow = (np.asarray(a, dtype=float) / 1e6 for a in queue)  # Mbit
+    ub[i_s] = backlog
+    for u in range(U):
+        t_rate = tti * ue_rates_mbps[u]  # Mbit this TTI per choice
+        add(np.concatenate([[i_s[u]], ue_cols[u]]), np.concatenate([[1.0], -t_rate]), -np.inf, 0.0)
+        if overflow[u] > 0:
+            add(np.array([iv_rate[u]]), 1.0, 1.0, 1.0)  # dropped at arrival: violated whatever is done
+        elif urgent[u] > 0:
+            add(np.concatenate([ue_cols[u], [iv_rate[u]]]), np.concatenate([t_rate, [urgent[u]]]), urgent[u], np.inf)
+        else:
+            ub[iv_rate[u]] = 0.0
+        need = urgent[u] + late[u]
+        if late[u] > 0:
+            add(np.concatenate([ue_cols[u], [iv_delay[u]]]), np.concatenate([t_rate, [need]]), need, np.inf)
+        else:
+            ub[iv_delay[u]] = 0.0
+
+
 class MILPOracle:
     """Exact optimum of a single-RU TTI as a mixed-integer linear program solved by HiGHS.
 
@@ -317,40 +400,17 @@ class MILPOracle:
         integrality = np.ones(n)
         pmax = kp.prb_max_power_w  # [2], eMBB and URLLC
         ub[:nx] = (power <= pmax[ue_slice][None, :, None, None] * (1 + POWER_RTOL)).ravel().astype(float)
-        rows, cols, vals, lo, hi = [], [], [], [], []
-        r = 0
-
-        def add(cols_, vals_, lo_, hi_):
-            """Append rows: `cols_` is [k, n] (k rows of n entries) or [n] (one row)."""
-            nonlocal r
-            cols_ = np.asarray(cols_)
-            cols_ = cols_.reshape(-1, cols_.shape[-1]) if cols_.ndim > 1 else cols_.reshape(1, -1)
-            k = cols_.shape[0]
-            rows.append(np.repeat(np.arange(r, r + k), cols_.shape[1]))
-            cols.append(cols_.ravel())
-            vals.append(np.broadcast_to(np.asarray(vals_, dtype=float), cols_.shape).ravel())
-            lo.append(np.full(k, lo_, dtype=float))
-            hi.append(np.full(k, hi_, dtype=float))
-            r += k
-
+        rows = _Rows()
+        add = rows.add
         for b in range(B):
             add(ix[b].transpose(1, 0, 2).reshape(M, U * L), 1.0, -np.inf, 1.0)  # one owner per PRB
             add(ix[b].ravel(), power[b].ravel(), -np.inf, kp.ru_power_limit_w)  # eqs. (11) and (15)
-        eps = 1e-6  # Mbit/s
+        ue_cols = [ix[:, u].ravel() for u in range(U)]
+        ue_rates_mbps = [rate_mbps[:, u].ravel() for u in range(U)]
         if queue is not None:
-            self._queue_rows(add, c, ub, integrality, queue, kp, ue_slice, rate_mbps, ix, iv_rate, iv_delay, nx + na + 2 * U)
+            _queue_rows(add, c, ub, integrality, queue, kp, ue_slice, ue_cols, ue_rates_mbps, nx, iv_rate, iv_delay, nx + na + 2 * U)
         else:
-            delay_floor_bps = delay_rate_floor_bps(params, ue_slice)
-            for u in range(U):
-                req_rate = load[u] / 1e6
-                req_delay = delay_floor_bps[u] / 1e6
-                for req, iv in ((req_rate, iv_rate[u]), (req_delay, iv_delay[u])):
-                    if math.isinf(req):
-                        add(np.array([iv]), 1.0, 1.0, 1.0)  # unattainable: always violated
-                    elif req > 0:
-                        add(np.concatenate([ix[:, u].ravel(), [iv]]), np.concatenate([rate_mbps[:, u].ravel(), [req + eps]]), req + eps, np.inf)
-                    else:
-                        ub[iv] = 0.0  # nothing required: never violated
+            _qos_rows(add, ub, load, params, ue_slice, ue_cols, ue_rates_mbps, iv_rate, iv_delay)
         if B > 1:
             ia = nx + np.arange(U * B).reshape(U, B)
             link = np.concatenate([np.ones(L), [-1.0]])
@@ -358,45 +418,8 @@ class MILPOracle:
                 add(ia[u], 1.0, -np.inf, 1.0)
                 # x[b, u, m, l] <= a[u, b] for every (b, m), in (b, m) order
                 add(np.concatenate([ix[:, u], np.broadcast_to(ia[u][:, None, None], (B, M, 1))], axis=2), link, -np.inf, 0.0)
-        a_mat = sparse.csr_array(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n)
-        )
-        constraints = optimize.LinearConstraint(a_mat, np.concatenate(lo), np.concatenate(hi))
+        constraints = rows.constraint(n)
         return c, ub, integrality, constraints, ix, nx
-
-    @staticmethod
-    def _queue_rows(add, c, ub, integrality, queue, kp, ue_slice, rate_mbps, ix, iv_rate, iv_delay, first_served):
-        """The backlog model's objective and flags (oran_gym.sim.queue), given the FIFOs' status.
-
-        Per UE a continuous `s[u]` in [0, backlog] (bits served, Mbit) with `s <= T R_u` replaces
-        the rate in the objective (weight `w_s Theta_r / (rate_scale T)`); `v_rate` is forced to 1
-        by an overflow and otherwise by `T R_u < urgent` (whole bits, so exact for floor(R T));
-        `v_delay` by `T R_u < urgent + late`. The served bits drop their floor: the model's value
-        exceeds the evaluated reward by at most one bit per UE.
-        """
-        U = ue_slice.shape[0]
-        tti = kp.tti_s
-        i_s = first_served + np.arange(U)
-        scale = kp.theta_rate / kp.rate_scale_bps * 1e6 / tti  # reward per Mbit served in the TTI
-        c[: ix.size] = 0.0
-        c[i_s] = -scale * kp.slice_weight[ue_slice]
-        integrality[i_s] = 0.0
-        backlog, urgent, late, overflow = (np.asarray(a, dtype=float) / 1e6 for a in queue)  # Mbit
-        ub[i_s] = backlog
-        for u in range(U):
-            t_rate = tti * rate_mbps[:, u].ravel()  # Mbit this TTI per choice
-            add(np.concatenate([[i_s[u]], ix[:, u].ravel()]), np.concatenate([[1.0], -t_rate]), -np.inf, 0.0)
-            if overflow[u] > 0:
-                add(np.array([iv_rate[u]]), 1.0, 1.0, 1.0)  # dropped at arrival: violated whatever is done
-            elif urgent[u] > 0:
-                add(np.concatenate([ix[:, u].ravel(), [iv_rate[u]]]), np.concatenate([t_rate, [urgent[u]]]), urgent[u], np.inf)
-            else:
-                ub[iv_rate[u]] = 0.0
-            need = urgent[u] + late[u]
-            if late[u] > 0:
-                add(np.concatenate([ix[:, u].ravel(), [iv_delay[u]]]), np.concatenate([t_rate, [need]]), need, np.inf)
-            else:
-                ub[iv_delay[u]] = 0.0
 
     def solve_detailed(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
                        queue: QueueStatus | None = None) -> OracleSolution:
@@ -610,8 +633,10 @@ class OraclePolicy(AllocationPolicy):
 
     uses_true_state = True
 
-    def __init__(self, env, oracle: ExhaustiveSearchOracle | MILPOracle | LocalSearchOracle | None = None) -> None:
-        """`oracle`: defaults to `MILPOracle` on one RU and `LocalSearchOracle` on several."""
+    def __init__(self, env, oracle: Any = None) -> None:
+        """`oracle`: any object with the oracles' `solve_detailed(cfg, gains, offered_load_bps, queue)`
+        (`MILPOracle`, `ExhaustiveSearchOracle`, `LocalSearchOracle`, `ExactMultiCellOracle`); defaults
+        to `MILPOracle` on one RU and `LocalSearchOracle` on several."""
         super().__init__(env)
         cfg = self.unwrapped.config
         self.oracle = oracle or (MILPOracle() if cfg.num_rus == 1 else LocalSearchOracle())
