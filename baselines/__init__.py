@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AllocationPolicy",
+    "ExactMultiCellOracle",
     "ExhaustiveSearchOracle",
     "HEURISTICS",
     "HorizonBound",
@@ -44,7 +45,7 @@ __all__ = [
 # The names alone, so that the command line's help needs neither scipy nor numba; a test checks
 # them against HEURISTICS and ORACLES.
 HEURISTIC_NAMES = ("max_sinr", "proportional_fair", "random", "round_robin", "slice_aware")
-ORACLE_NAMES = ("esa", "local_search", "milp", "oracle")
+ORACLE_NAMES = ("esa", "exact_multicell", "local_search", "milp", "oracle")
 POLICY_NAMES = list(HEURISTIC_NAMES + ORACLE_NAMES)
 
 _LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562)
@@ -57,6 +58,7 @@ _LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562
     "RandomPolicy": "heuristics",
     "RoundRobinPolicy": "heuristics",
     "SliceAwareGreedyPolicy": "heuristics",
+    "ExactMultiCellOracle": "exact_multicell",
     "ExhaustiveSearchOracle": "oracles",
     "LocalSearchOracle": "oracles",
     "repair_allocation": "oracles",
@@ -71,9 +73,11 @@ _LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562
 def __getattr__(name: str) -> Any:
     """Load a public name on first use."""
     if name == "ORACLES":
+        from oran_gym.baselines.exact_multicell import ExactMultiCellOracle
         from oran_gym.baselines.oracles import ExhaustiveSearchOracle, LocalSearchOracle, MILPOracle
 
-        value: Any = {"oracle": None, "milp": MILPOracle, "esa": ExhaustiveSearchOracle, "local_search": LocalSearchOracle}
+        value: Any = {"oracle": None, "milp": MILPOracle, "esa": ExhaustiveSearchOracle, "local_search": LocalSearchOracle,
+                      "exact_multicell": ExactMultiCellOracle}
     elif name in _LAZY:
         value = getattr(importlib.import_module(f"oran_gym.baselines.{_LAZY[name]}"), name)
     else:
@@ -89,8 +93,8 @@ def __dir__() -> list[str]:
 def make_policy(name: str, env: Any, **kwargs: Any) -> AllocationPolicy:
     """Build a baseline policy bound to `env` by name (see `POLICY_NAMES`).
 
-    "oracle" picks MILPOracle on one RU and LocalSearchOracle on several; "milp", "esa" and
-    "local_search" force one. Keyword arguments go to the heuristic or the oracle. For a vector env
+    "oracle" picks MILPOracle on one RU and LocalSearchOracle on several; "milp", "esa",
+    "exact_multicell" and "local_search" force one. Keyword arguments go to the heuristic or the oracle. For a vector env
     whose sub-envs live in this process (SB3's `DummyVecEnv`, Gymnasium's `SyncVectorEnv`), the
     result is a `PolicyPerSubEnv`: one policy per sub-env, batched `predict`.
     """

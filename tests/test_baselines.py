@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from oran_gym.baselines import (
     HEURISTICS,
+    ExactMultiCellOracle,
     ExhaustiveSearchOracle,
     LocalSearchOracle,
     MILPOracle,
@@ -97,6 +98,81 @@ def test_local_search_brackets_the_two_ru_optimum():
         assert sol.value <= opt + 1e-9 <= sol.upper_bound + 2e-9
         assert not sol.proven_optimal
         assert_feasible(cfg, sol.allocation)
+
+
+@pytest.mark.parametrize("objective", ["reward", "constrained"])
+@pytest.mark.parametrize("num_rus, num_prbs", [(2, 3), (3, 2)])
+def test_exact_multicell_oracle_equals_exhaustive_search_with_interference(objective, num_rus, num_prbs):
+    esa, exact = ExhaustiveSearchOracle(objective=objective), ExactMultiCellOracle(objective=objective)
+    infeasible, seeds = 0, 20 if num_rus == 2 else 8  # 3 RUs: 531,441 leaves per exhaustive search
+    for seed in range(seeds):
+        cfg, gains, load = random_tiny(seed, num_rus=num_rus, num_prbs=num_prbs)
+        if objective == "constrained":
+            load = load * 0.3  # feasible and infeasible instances both
+        a = esa.solve_detailed(cfg, gains, load)
+        b = exact.solve_detailed(cfg, gains, load)
+        assert b.proven_optimal, (seed, b.status)
+        if a.value == -np.inf:
+            infeasible += 1
+            assert b.allocation is None and b.value == -np.inf, seed
+            continue
+        assert b.value == pytest.approx(a.value, rel=1e-9, abs=1e-9), seed
+        assert b.value == evaluate_allocation(cfg, gains, b.allocation, load).reward
+        assert b.value - 1e-9 <= b.upper_bound <= b.value + 1e-6 * max(1.0, abs(b.value))
+        assert_feasible(cfg, b.allocation)
+        if objective == "constrained":
+            assert sum(evaluate_allocation(cfg, gains, b.allocation, load).violations.values()) == 0
+    if objective == "constrained":
+        assert 0 < infeasible < seeds  # both kinds of instance were exercised
+
+
+def test_exact_multicell_oracle_equals_exhaustive_search_on_two_ru_queue_states():
+    """On the backlog model both maximise the TTI's reward given the FIFOs (the MILP drops the floor
+    of served bits: at most one bit per UE of reward apart, as MILPOracle)."""
+    heavy = {"queue_model": "backlog", "max_backlog_bits": 40000.0, "embb_packet_rate_pps": 1500.0,
+             "embb_delay_budget_s": 0.003, "max_queue_delay_s": 0.006, "episode_length_tti": 12}
+    env = gym.make("ORANSlicing-v0", config=ScenarioConfig.preset("tiny").replace(num_rus=2, num_prbs=2, **heavy),
+                   action_mode="full")
+    u = env.unwrapped
+    obs, _ = env.reset(seed=3)
+    policy = OraclePolicy(env, ExactMultiCellOracle())
+    esa, backlogged = ExhaustiveSearchOracle(), 0
+    for _ in range(8):
+        status = u.queue_status
+        backlogged += int(status.backlog_bits.any())
+        _, v_esa = esa.solve(u.config, u.gains, u.offered_load_bps, queue=status)
+        action, _ = policy.predict(obs)
+        obs, reward, *_ = env.step(action)
+        slack = u.config.num_ues * u.config.urllc_weight / (u.config.tti_duration_s * u.config.rate_scale_bps)
+        assert policy.last_solution.value == reward and v_esa - slack <= reward <= v_esa
+    assert backlogged > 0
+
+
+@pytest.mark.slow
+def test_exact_multicell_oracle_certifies_a_gap_at_its_time_limit_on_multi_cell():
+    env = gym.make("ORANSlicing-v0", config="multi_cell", action_mode="full")
+    u = env.unwrapped
+    env.reset(seed=1)
+    cfg, gains, load = u.config, u.gains, u.offered_load_bps
+    sol = ExactMultiCellOracle(time_limit_s=5.0).solve_detailed(cfg, gains, load)
+    lower = LocalSearchOracle().solve_detailed(cfg, gains, load)
+    assert not sol.proven_optimal and "time limit" in sol.status.lower()
+    assert sol.value == evaluate_allocation(cfg, gains, sol.allocation, load).reward
+    assert_feasible(cfg, sol.allocation)
+    # a certified gap: the bound holds for every feasible allocation, the local search's included
+    assert sol.value <= sol.upper_bound and lower.value <= sol.upper_bound + 1e-9
+
+
+def test_exact_multicell_oracle_refuses_oversized_models_and_bad_arguments():
+    cfg = ScenarioConfig.preset("multi_cell")
+    with pytest.raises(ValueError, match=r"has 66,508 variables, above max_variables=1,000; raise max_variables"):
+        ExactMultiCellOracle(max_variables=1000).solve(cfg, np.ones((3, 18, 25)), np.zeros(18))
+    with pytest.raises(ValueError, match=r"ExactMultiCellOracle: objective must be one of \['reward', 'constrained'\], got 'sum'"):
+        ExactMultiCellOracle(objective="sum")
+    with pytest.raises(ValueError, match=r"ExactMultiCellOracle: time_limit_s must be a number > 0 or None, got 0"):
+        ExactMultiCellOracle(time_limit_s=0)
+    with pytest.raises(ValueError, match=r"gains"):
+        ExactMultiCellOracle().solve(cfg, np.ones((3, 18, 24)), np.zeros(18))
 
 
 @pytest.mark.parametrize("seed", range(3))
