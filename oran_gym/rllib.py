@@ -13,6 +13,15 @@
 action per TTI, what policy-gradient methods expect), instead of the single env's `"prb"`.
 Needs the `ray` extra: `pip install "oran-gym[ray]"`.
 
+Multi-agent (the PettingZoo env of `oran_gym.multiagent`, through RLlib's `ParallelPettingZooEnv`;
+needs the `multiagent` extra too):
+
+    from oran_gym.rllib import multiagent_ppo_config, register_rllib_multiagent_env
+
+    register_rllib_multiagent_env()
+    algo = multiagent_ppo_config({"config": "multi_cell", "agents": "ru"}).build_algo()  # one shared policy
+    algo.train()
+
 With masks, in the prb mode (RLlib's own action-masking recipe: the mask in a Dict observation,
 read by its `ActionMaskingTorchRLModule`):
 
@@ -30,7 +39,12 @@ from typing import Any
 
 from oran_gym.envs.slicing_env import ORANSlicingEnv
 
-__all__ = ["make_rllib_env", "masked_ppo_config", "register_rllib_env"]
+__all__ = [
+    "make_rllib_env", "make_rllib_multiagent_env", "masked_ppo_config", "multiagent_ppo_config", "register_rllib_env",
+    "register_rllib_multiagent_env",
+]
+
+MULTIAGENT_ENV_NAME = "ORANSlicingMultiAgent-v0"
 
 
 def make_rllib_env(env_config: Mapping[str, Any] | None = None) -> Any:
@@ -81,3 +95,48 @@ def register_rllib_env(name: str = "ORANSlicing-v0") -> str:
         raise RuntimeError('RLlib support needs Ray: pip install "oran-gym[ray]"') from e
     register_env(name, make_rllib_env)
     return name
+
+
+def make_rllib_multiagent_env(env_config: Mapping[str, Any] | None = None) -> Any:
+    """RLlib's `MultiAgentEnv` over `oran_gym.multiagent.parallel_env(**env_config)` (RLlib's own
+    `ParallelPettingZooEnv` wrapper). `env_config` holds `parallel_env`'s keywords (`config`,
+    `agents`, `team_reward`, ...) and any `ScenarioConfig` field."""
+    from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
+
+    from oran_gym.multiagent import parallel_env
+
+    kwargs = dict(env_config or {})
+    config = kwargs.pop("config", "paper")
+    if not isinstance(config, str | Mapping):
+        raise ValueError(f"env_config['config'] must be a preset name or a mapping of ScenarioConfig fields, got {config!r}")
+    return ParallelPettingZooEnv(parallel_env(config=config, **kwargs))
+
+
+def register_rllib_multiagent_env(name: str = MULTIAGENT_ENV_NAME) -> str:
+    """Register the multi-agent env under `name` in Ray Tune's registry."""
+    try:
+        from ray.tune.registry import register_env
+    except ImportError as e:  # pragma: no cover - depends on the extra
+        raise RuntimeError('RLlib support needs Ray: pip install "oran-gym[ray,multiagent]"') from e
+    register_env(name, make_rllib_multiagent_env)
+    return name
+
+
+def multiagent_ppo_config(env_config: Mapping[str, Any] | None = None, name: str = MULTIAGENT_ENV_NAME,
+                          shared_policy: bool = True) -> Any:
+    """A multi-agent `PPOConfig`: one policy shared by every agent (`shared_policy=True`: parameter
+    sharing, which the agents' one-hot id in their observation makes agent-aware; needs equal spaces,
+    as `agents="ru"` has), or one independent policy per agent (IPPO). Call
+    `register_rllib_multiagent_env(name)` first."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    from oran_gym.multiagent import parallel_env
+
+    cfg = dict(env_config or {})
+    probe_kwargs = {k: v for k, v in cfg.items() if k != "config"}
+    agents = parallel_env(config=cfg.get("config", "paper"), **probe_kwargs).possible_agents
+    if shared_policy:
+        policies, mapping = {"shared"}, (lambda agent_id, *args, **kwargs: "shared")
+    else:
+        policies, mapping = set(agents), (lambda agent_id, *args, **kwargs: agent_id)
+    return PPOConfig().environment(name, env_config=cfg).multi_agent(policies=policies, policy_mapping_fn=mapping)
