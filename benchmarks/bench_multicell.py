@@ -84,7 +84,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     x = np.arange(len(df))
     ax.vlines(x, df["local_search_value"], df["relaxed_bound"], color="0.75", lw=6, label="old bracket [local search, relaxed MILP bound]")
     ax.plot(x, df["local_search_value"], "v", color="tab:orange", label="LocalSearchOracle")
@@ -97,7 +97,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
     ax.set_xlabel("instance (env seed)")
     ax.set_ylabel("TTI reward (eq. 22)")
     ax.set_title("multi_cell: exact optimum with interference vs the old bracket")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
