@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AllocationPolicy",
+    "DemandProportionalSlicePolicy",
+    "EqualSplitSlicePolicy",
     "ExactMultiCellOracle",
     "ExhaustiveSearchOracle",
     "HEURISTICS",
@@ -29,12 +31,14 @@ __all__ = [
     "MaxSINRPolicy",
     "ORACLES",
     "OraclePolicy",
+    "OracleQuotaSlicePolicy",
     "OracleSolution",
     "POLICY_NAMES",
     "PolicyPerSubEnv",
     "ProportionalFairPolicy",
     "RandomPolicy",
     "RoundRobinPolicy",
+    "SLICE_POLICIES",
     "SliceAwareGreedyPolicy",
     "allocation_to_action",
     "make_policy",
@@ -67,6 +71,10 @@ _LAZY = {  # public name -> module that defines it (loaded on first use, PEP 562
     "OracleSolution": "oracles",
     "num_candidates": "oracles",
     "HorizonBound": "horizon",
+    "SLICE_POLICIES": "slice_policies",
+    "EqualSplitSlicePolicy": "slice_policies",
+    "DemandProportionalSlicePolicy": "slice_policies",
+    "OracleQuotaSlicePolicy": "slice_policies",
 }
 
 

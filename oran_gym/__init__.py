@@ -68,7 +68,7 @@ def register_envs() -> None:
         # env truncates itself instead of relying on a TimeLimit wrapper.
         register(
             id="ORANSlicing-v0",
-            entry_point="oran_gym.envs.slicing_env:ORANSlicingEnv",
+            entry_point="oran_gym.envs.slice_control:make_env",
             vector_entry_point="oran_gym.envs.vector_env:ORANSlicingVectorEnv",
             nondeterministic=False,
         )

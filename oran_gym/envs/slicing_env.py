@@ -233,6 +233,9 @@ class ORANSlicingEnv(gym.Env):
             from oran_gym.data import load_trace
 
             load_trace(cfg.traffic_trace)  # fail here, with the path in the message, not at reset
+        if action_mode == "slice":
+            raise ValueError("action_mode='slice' is ORANSliceControlEnv (oran_gym.envs.slice_control): build it with "
+                             "gym.make('ORANSlicing-v0', action_mode='slice') or ORANSliceControlEnv(config, ...)")
         self.action_mode = _choice("action_mode", action_mode, ACTION_MODES)
         self.obs_mode = _choice("obs_mode", obs_mode, OBS_MODES)
         self.reward_mode = _choice("reward_mode", reward_mode, REWARD_MODES)
