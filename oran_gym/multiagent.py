@@ -39,7 +39,15 @@ no UE's own (power projections, association conflicts) and `Theta_bias` are shar
 agents' rewards therefore sum to the TTI reward, `infos[agent]["team_reward"]`; with
 `team_reward=True` every agent gets that shared reward instead.
 
-`infos[agent]["action_mask"]` is the agent's mask (`[entries, actions]` int8; in the full mode
+`action_mode="slice"` (keywords `control_period_tti`, `mac_scheduler`, `discrete_levels` as for
+`gym.make("ORANSlicing-v0", action_mode="slice")`): one step is one control period, and the agents
+set slice quotas instead of PRBs, in the single slice env's coding (`oran_gym.envs.slice_control`):
+`ru_b` sets its RU's `[slice, (PRB share, power share)]` (4 values); slice s sets its
+`[RU, (PRB share, power share)]` (`2 B` values). Conflict rule: where the slices' shares of an RU
+sum to more than 1, each is divided by the sum (the single env's rule). Each TTI of the period is
+split as above and the agents' rewards summed over the period.
+
+`infos[agent]["action_mask"]` (MultiDiscrete spaces) is the agent's mask (`[entries, actions]` int8; in the full mode
 every action is valid, so all ones), and `infos[agent]["tti_info"]` the single env's info dict.
 The episode ends by truncation after `episode_length_tti` TTIs; `agents` is then empty.
 """
@@ -52,6 +60,7 @@ import gymnasium as gym
 import numpy as np
 
 from oran_gym.allocation import scenario_arrays
+from oran_gym.envs.slice_control import ORANSliceControlEnv
 from oran_gym.envs.slicing_env import ORANSlicingEnv
 from oran_gym.sim import reference
 from oran_gym.sim.channel import ue_home_ru
@@ -66,16 +75,17 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 __all__ = ["AGENT_KINDS", "ORANSlicingParallelEnv", "parallel_env"]
 
 AGENT_KINDS = ("ru", "slice")
-MULTIAGENT_ACTION_MODES = ("full",)
+MULTIAGENT_ACTION_MODES = ("full", "slice")
+SLICE_MODE_KWARGS = ("control_period_tti", "mac_scheduler", "discrete_levels")
 SLICE_NAMES = ("embb", "urllc")
 
 
 def parallel_env(config: Any = "paper", agents: str = "ru", action_mode: str = "full", team_reward: bool = False,
                  render_mode: str | None = None, **env_kwargs: Any) -> ORANSlicingParallelEnv:
     """The multi-agent env (see the module docstring). `config`: a `ScenarioConfig`, a mapping of
-    its fields or a preset name; `agents`: "ru" or "slice"; `action_mode`: "full" (one step per
-    TTI); `team_reward`: every agent gets the TTI reward; other keywords go to `ORANSlicingEnv`
-    (`obs_mode` must stay "full")."""
+    its fields or a preset name; `agents`: "ru" or "slice"; `action_mode`: "full" (PRBs, one step
+    per TTI) or "slice" (quotas, one step per control period); `team_reward`: every agent gets the
+    TTI reward; other keywords go to the single env (`obs_mode` must stay "full")."""
     return ORANSlicingParallelEnv(config=config, agents=agents, action_mode=action_mode, team_reward=team_reward,
                                   render_mode=render_mode, **env_kwargs)
 
@@ -95,7 +105,20 @@ class ORANSlicingParallelEnv(ParallelEnv):
             raise ValueError(f"parallel_env: obs_mode must be 'full' (per-agent views are cut from it), got {env_kwargs['obs_mode']!r}")
         if not isinstance(team_reward, (bool, np.bool_)):
             raise TypeError(f"parallel_env: team_reward must be True or False, got {team_reward!r}")
-        self.env = ORANSlicingEnv(config=config, action_mode="full", render_mode=render_mode, **env_kwargs)
+        self.action_mode = action_mode
+        if action_mode == "slice":
+            period = env_kwargs.pop("control_period_tti", 1)
+            # the single env runs one TTI per call, so that each TTI's reward can be split
+            self.env = ORANSliceControlEnv(config, render_mode=render_mode, **env_kwargs)
+            ORANSliceControlEnv(config, control_period_tti=period, **{k: v for k, v in env_kwargs.items()
+                                                                     if k in SLICE_MODE_KWARGS})  # checks period
+            self._period = int(period)
+        else:
+            wrong = [k for k in SLICE_MODE_KWARGS if k in env_kwargs]
+            if wrong:
+                raise ValueError(f"parallel_env: {wrong} belong to action_mode='slice', not {action_mode!r}")
+            self.env = ORANSlicingEnv(config=config, action_mode="full", render_mode=render_mode, **env_kwargs)
+            self._period = 1
         self.kind, self.team_reward, self.render_mode = agents, bool(team_reward), render_mode
         cfg = self.env.config
         B, U, M, L = cfg.num_rus, cfg.num_ues, cfg.num_prbs, cfg.num_power_levels
@@ -109,12 +132,12 @@ class ORANSlicingParallelEnv(ParallelEnv):
             self.possible_agents = [f"ru_{b}" for b in range(B)]
             self._ues = {f"ru_{b}": np.arange(U) for b in range(B)}
             sizes = {a: U * stride + U * M + (2 * U if self._queue else 0) + B for a in self.possible_agents}
-            acts = {a: gym.spaces.MultiDiscrete(np.full(M, self._num_actions, dtype=np.int64)) for a in self.possible_agents}
+            acts = {a: self._space(M if action_mode == "full" else 2 * 2, self._num_actions) for a in self.possible_agents}
         else:
             self.possible_agents = [SLICE_NAMES[s] for s in (0, 1) if (self._ue_slice == s).any()]
             self._ues = {name: np.flatnonzero(self._ue_slice == SLICE_NAMES.index(name)) for name in self.possible_agents}
             sizes = {a: len(u) * stride + B * len(u) * M + (2 * len(u) if self._queue else 0) + 2 for a, u in self._ues.items()}
-            acts = {a: gym.spaces.MultiDiscrete(np.full(B * M, len(u) * L + 1, dtype=np.int64)) for a, u in self._ues.items()}
+            acts = {a: self._space(B * M if action_mode == "full" else B * 2, len(u) * L + 1) for a, u in self._ues.items()}
             weights = {name: cfg.embb_weight if name == "embb" else cfg.urllc_weight for name in self.possible_agents}
             # bid priority: the larger slice weight first, ties to eMBB
             self._priority = sorted(self.possible_agents, key=lambda a: (-weights[a], SLICE_NAMES.index(a)))
@@ -122,6 +145,15 @@ class ORANSlicingParallelEnv(ParallelEnv):
         self.action_spaces = acts
         self.agents: list[str] = []
         self._shape = (B, U, M, L, stride)
+
+    def _space(self, n: int, num_actions: int) -> gym.spaces.Space:
+        """An agent's action space: full mode, `n` PRB entries; slice mode, `n` (share, power) values
+        of the single slice env's space."""
+        if self.action_mode == "full":
+            return gym.spaces.MultiDiscrete(np.full(n, num_actions, dtype=np.int64))
+        if self.env.discrete_levels is None:
+            return gym.spaces.Box(-1.0, 1.0, (n,), np.float32)
+        return gym.spaces.MultiDiscrete(np.full(n, self.env.discrete_levels + 1, dtype=np.int64))
 
     # -- PettingZoo API --------------------------------------------------------------------------
     def observation_space(self, agent: str) -> gym.spaces.Box:
@@ -153,11 +185,18 @@ class ORANSlicingParallelEnv(ParallelEnv):
         unknown = [a for a in actions if a not in self.agents]
         if missing or unknown:
             raise ValueError(f"actions must hold one entry per live agent {self.agents}; missing {missing}, unknown {unknown}")
-        full, lost = self._merge(actions)
+        joint, lost = self._merge(actions)
         env = self.env
-        gains, load, queue = env.gains.copy(), env.offered_load_bps.copy(), env.queue_status
-        obs, reward, terminated, truncated, info = env.step(full)
-        rewards = self._split_reward(info, gains, load, queue, reward)
+        rewards = dict.fromkeys(self.agents, 0.0)
+        reward = 0.0
+        for _ in range(self._period):
+            gains, load, queue = env.gains.copy(), env.offered_load_bps.copy(), env.queue_status
+            obs, tti_reward, terminated, truncated, info = env.step(joint)
+            for agent, r in self._split_reward(info, gains, load, queue, tti_reward).items():
+                rewards[agent] += r
+            reward += tti_reward
+            if terminated or truncated:
+                break
         observations = self._observations(obs)
         infos = {a: self._agent_info(a, info, reward, lost.get(a, 0)) for a in self.agents}
         terminations = {a: bool(terminated) for a in self.agents}
@@ -176,14 +215,31 @@ class ORANSlicingParallelEnv(ParallelEnv):
     def _action(self, agent: str, action: Any) -> np.ndarray:
         space = self.action_spaces[agent]
         arr = np.asarray(action)
+        if isinstance(space, gym.spaces.Box):
+            if arr.shape != space.shape or arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)) or (arr < -1).any() or (arr > 1).any():
+                raise ValueError(f"action of {agent!r} must be in {space} (numbers in [-1, 1] of shape {space.shape}), "
+                                 f"got {np.array2string(arr, threshold=8)}")
+            return arr.astype(np.float32)
         if arr.shape != space.shape or arr.dtype.kind not in "iu" or (arr < 0).any() or (arr >= space.nvec).any():
             raise ValueError(f"action of {agent!r} must be in {space} (integers of shape {space.shape}, "
                              f"0..{int(space.nvec[0]) - 1}), got {np.array2string(arr, threshold=8)} of dtype {arr.dtype}")
         return arr.astype(np.int64)
 
     def _merge(self, actions: dict[str, Any]) -> tuple[np.ndarray, dict[str, int]]:
-        """The agents' actions as one full-mode action, and each agent's lost bids."""
+        """The agents' actions as one action of the single env, and each agent's lost bids."""
         B, U, M, L, _ = self._shape
+        if self.action_mode == "slice":  # [B, S, (share, power)]; a slice with no agent gets nothing
+            if self.env.discrete_levels is None:
+                joint = np.full((B, 2, 2), -1.0, dtype=np.float32)
+            else:
+                joint = np.zeros((B, 2, 2), dtype=np.int64)
+            for agent in self.agents:
+                a = self._action(agent, actions[agent])
+                if self.kind == "ru":
+                    joint[int(agent[3:])] = a.reshape(2, 2)
+                else:
+                    joint[:, SLICE_NAMES.index(agent)] = a.reshape(B, 2)
+            return joint.ravel(), {}
         if self.kind == "ru":
             return np.concatenate([self._action(f"ru_{b}", actions[f"ru_{b}"]) for b in range(B)]), {}
         full = np.zeros(B * M, dtype=np.int64)
@@ -251,9 +307,7 @@ class ORANSlicingParallelEnv(ParallelEnv):
 
     def _agent_info(self, agent: str, info: dict[str, Any], team_reward: float, lost_bids: int) -> dict[str, Any]:
         space = self.action_spaces[agent]
-        return {
-            "action_mask": np.ones((space.shape[0], int(space.nvec[0])), dtype=np.int8),
-            "team_reward": float(team_reward),
-            "lost_bids": int(lost_bids),
-            "tti_info": info,
-        }
+        out: dict[str, Any] = {"team_reward": float(team_reward), "lost_bids": int(lost_bids), "tti_info": info}
+        if isinstance(space, gym.spaces.MultiDiscrete):
+            out["action_mask"] = np.ones((space.shape[0], int(space.nvec[0])), dtype=np.int8)
+        return out

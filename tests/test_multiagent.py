@@ -118,10 +118,51 @@ def test_episodes_truncate_and_bad_input_is_named():
         env.step({"ru_0": np.array([0, 9, 0])})
     with pytest.raises(ValueError, match=r"agents must be one of \['ru', 'slice'\], got 'cell'"):
         parallel_env(agents="cell")
-    with pytest.raises(ValueError, match=r"action_mode must be one of \['full'\], got 'prb'"):
+    with pytest.raises(ValueError, match=r"action_mode must be one of \['full', 'slice'\], got 'prb'"):
         parallel_env(action_mode="prb")
     with pytest.raises(ValueError, match=r"obs_mode must be 'full'"):
         parallel_env(obs_mode="paper")
+    with pytest.raises(ValueError, match=r"\['mac_scheduler'\] belong to action_mode='slice', not 'full'"):
+        parallel_env(mac_scheduler="max_sinr")
+    with pytest.raises(ValueError, match=r"control_period_tti must be an integer >= 1"):
+        parallel_env(action_mode="slice", control_period_tti=0)
+    env = parallel_env(config="multi_cell", action_mode="slice")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action of 'ru_1' must be in Box\(-1.0, 1.0, \(4,\), float32\)"):
+        env.step({"ru_0": np.zeros(4, np.float32), "ru_1": np.full(4, 1.5, np.float32), "ru_2": np.zeros(4, np.float32)})
+
+
+SLICE_CASES = [("ru", "multi_cell", {}), ("slice", "paper", {"discrete_levels": 4}),
+               ("slice", "multi_cell", {"control_period_tti": 2}), ("ru", "paper_queue", {"mac_scheduler": "round_robin"})]
+
+
+@pytest.mark.parametrize("agents, preset, kwargs", SLICE_CASES)
+def test_slice_action_mode_passes_the_api_and_seed_tests_and_splits_the_reward(agents, preset, kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parallel_api_test(parallel_env(config=preset, agents=agents, action_mode="slice", **kwargs), num_cycles=20)
+        parallel_seed_test(lambda: parallel_env(config=preset, agents=agents, action_mode="slice", **kwargs), num_cycles=20)
+    env = parallel_env(config=preset, agents=agents, action_mode="slice", **kwargs)
+    env.reset(seed=1)
+    for _ in range(3):
+        _, rewards, _, _, infos = env.step({a: env.action_space(a).sample() for a in env.agents})
+        assert sum(rewards.values()) == pytest.approx(infos[env.possible_agents[0]]["team_reward"], rel=1e-12, abs=1e-9)
+
+
+def test_slice_mode_agents_act_out_the_single_slice_env():
+    import gymnasium as gym
+
+    env = parallel_env(config="multi_cell", agents="slice", action_mode="slice", control_period_tti=2)
+    single = gym.make("ORANSlicing-v0", config="multi_cell", action_mode="slice", control_period_tti=2).unwrapped
+    env.reset(seed=6)
+    single.reset(seed=6)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        joint = rng.uniform(-1, 1, size=(3, 2, 2)).astype(np.float32)  # [RU, slice, (share, power)]
+        _, _, _, _, infos = env.step({"embb": joint[:, 0].ravel(), "urllc": joint[:, 1].ravel()})
+        _, reward, _, _, info = single.step(joint.ravel())
+        assert infos["embb"]["team_reward"] == pytest.approx(reward, rel=1e-12)
+        np.testing.assert_array_equal(env.unwrapped.last_tti_allocation.owner, single.last_tti_allocation.owner)
 
 
 def _require_ray():
