@@ -231,8 +231,11 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        # one point per process, labelling included; this process alone writes the checkpoint
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        from oran_gym.baselines.dataset import die_with_parent
+
+        # one point per process, labelling included; this process alone writes the checkpoint; a
+        # killed run takes its workers with it
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
             futures = {pool.submit(score_point, cfg, *args, False, dqn_configs, 1): key for key, cfg in todo}
             for fut in tqdm(as_completed(futures), total=len(futures), desc="Fig. 6 points", disable=not progress):
                 done.add({"key": futures[fut], "rows": fut.result()})
