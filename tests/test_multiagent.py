@@ -201,3 +201,26 @@ def test_rllib_trains_multi_agent_ppo_on_the_parallel_env(shared_policy):
         assert modules == ({"shared"} if shared_policy else {"ru_0", "ru_1"})
     finally:
         ray.shutdown()
+
+
+@pytest.mark.slow
+def test_multiagent_benchmark_writes_its_table_against_the_optimum(tmp_path):
+    _require_ray()
+    import json
+    import shutil
+    from pathlib import Path
+
+    from oran_gym.benchmarks import reproduce_multiagent
+
+    oracle_csv = Path(reproduce_multiagent.RESULTS) / "multicell_oracle.csv"
+    shutil.copy(oracle_csv, tmp_path / "multicell_oracle.csv")  # the optima of instances 0..19
+    assert reproduce_multiagent.main(["--seeds", "1", "--iterations", "1", "--batch", "20", "--instances", "2",
+                                      "--shared-only", "--no-progress", "--out-dir", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "multiagent.json").read_text())
+    s = result["summary"]
+    assert {"PPO, shared policy", "slice: equal_split", "slice: oracle_quota", "optimum (ExactMultiCellOracle)"} <= set(s)
+    assert s["optimum (ExactMultiCellOracle)"]["gap_to_optimum"] == 0.0
+    for name, entry in s.items():  # nothing beats the proven optimum on these two instances
+        if name != "relaxed MILP bound":
+            assert entry["gap_to_optimum"] >= -1e-9, name
+    assert result["optimum_proven_on"] == 2
