@@ -9,6 +9,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 from oran_gym.baselines import (
     HEURISTICS,
@@ -161,6 +162,21 @@ def test_exact_multicell_oracle_certifies_a_gap_at_its_time_limit_on_multi_cell(
     assert_feasible(cfg, sol.allocation)
     # a certified gap: the bound holds for every feasible allocation, the local search's included
     assert sol.value <= sol.upper_bound and lower.value <= sol.upper_bound + 1e-9
+
+
+@pytest.mark.slow
+def test_bench_multicell_brackets_each_instance(tmp_path):
+    import json
+
+    from oran_gym.benchmarks import bench_multicell
+
+    assert bench_multicell.main(["--instances", "1", "--time-limit", "10", "--no-progress", "--out-dir", str(tmp_path)]) == 0
+    s = json.loads((tmp_path / "multicell_oracle.json").read_text())["summary"]
+    row = pd.read_csv(tmp_path / "multicell_oracle.csv").iloc[0]
+    # the local search is feasible and the relaxed and exact bounds are proven: both hold the exact answer in between
+    assert row["local_search_value"] <= row["exact_value"] + 1e-9 <= row["exact_bound"] + 2e-9
+    assert row["exact_value"] <= row["relaxed_bound"] + 1e-9
+    assert s["instances"] == 1 and (tmp_path / "multicell_oracle.png").exists()
 
 
 def test_exact_multicell_oracle_refuses_oversized_models_and_bad_arguments():
