@@ -22,10 +22,11 @@ of `control_period_tti` TTIs:
   served rate (EWMA, alpha 0.1, across TTIs) plus what it got earlier in this TTI.
 * the TTIs of the period run the full mode of `ORANSlicingEnv` (the same physics, observation
   and reward); the step's reward is the sum of the period's TTI rewards; `info` is the last TTI's
-  info, plus `period_rewards`.
+  info, plus `period_rewards` (`[control_period_tti]`, NaN for TTIs a truncation cut off).
 
 Built by `gym.make("ORANSlicing-v0", action_mode="slice", ...)`; the observation is the full
-mode's. The native vector env does not run this mode: use `vectorization_mode="sync"`.
+mode's. `gym.make_vec("ORANSlicing-v0", num_envs=N, action_mode="slice", ...)` gives the native
+vector env of this mode (`oran_gym.envs.slice_vector_env`), equal to `SyncVectorEnv` step for step.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from oran_gym.envs.slicing_env import ORANSlicingEnv
 from oran_gym.sim import reference
 from oran_gym.sim.dynamics import ue_slices
 from oran_gym.sim.kernels import POWER_RTOL
-from oran_gym.sim.params import unpack_params
+from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
 __all__ = ["MAC_SCHEDULERS", "ORANSliceControlEnv", "make_env"]
 
@@ -88,36 +89,31 @@ class ORANSliceControlEnv(gym.Env):
         else:
             self.action_space = spaces.MultiDiscrete(np.full(n, self.discrete_levels + 1, dtype=np.int64))
         self.observation_space = self.env.observation_space
-        self._params = self.env._params
-        self._levels_w = self.env._levels_w  # [S, L], ascending
-        self._kp = unpack_params(self._params)
-        self._ue_slice = ue_slices(cfg)
-        self._rr_next = np.zeros((B, NUM_SLICES), dtype=np.int64)
-        self._pf_avg_bps = np.zeros(cfg.num_ues)
+        self._dec = SliceDecoder(cfg, mac_scheduler, self.discrete_levels, self.action_space)
 
     # -- Gymnasium API ---------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         obs, info = self.env.reset(seed=seed, options=options)
-        self._rr_next[:] = 0
-        self._pf_avg_bps[:] = 0.0
+        self._dec.reset()
         return obs, info
 
     def step(self, action: Any):
-        shares, power_shares = self._read_action(action)
-        prbs, prb_power_w = self._quotas(shares, power_shares)
+        dec = self._dec
+        prbs, prb_power_w = dec.quotas(*dec.read_action(action))
         rewards: list[float] = []
         obs = info = None
         terminated = truncated = False
         for _ in range(self.control_period_tti):
-            full = self._schedule(prbs, prb_power_w)
+            full = dec.schedule(prbs, prb_power_w, self.env.observed_gains_db)
             obs, reward, terminated, truncated, info = self.env.step(full)
-            self._pf_avg_bps = (1 - PF_ALPHA) * self._pf_avg_bps + PF_ALPHA * info["ue_rate_bps"]
+            dec.served(info["ue_rate_bps"])
             rewards.append(float(reward))
             if terminated or truncated:
                 break
         info = dict(info)
-        info.update(period_rewards=np.array(rewards), slice_prbs=prbs.copy(), slice_prb_power_w=prb_power_w.copy())
+        info.update(period_rewards=period_rewards(rewards, self.control_period_tti), slice_prbs=prbs.copy(),
+                    slice_prb_power_w=prb_power_w.copy())
         return obs, float(sum(rewards)), terminated, truncated, info
 
     def render(self):
@@ -126,8 +122,51 @@ class ORANSliceControlEnv(gym.Env):
     def close(self) -> None:
         self.env.close()
 
-    # -- internals -------------------------------------------------------------------------------
-    def _read_action(self, action: Any) -> tuple[np.ndarray, np.ndarray]:
+    def serving_ru(self) -> np.ndarray:
+        """The RU the MAC scheduler serves each UE from this TTI: its best observed wideband RU, `[U]`."""
+        return serving_ru(self.env.observed_gains_db)
+
+    def action_from_shares(self, prb_shares: np.ndarray, power_shares: np.ndarray) -> np.ndarray:
+        """The action that applies `[B, S]` PRB shares and power shares in [0, 1] (rounded down to the
+        grid with `discrete_levels`): what the slice baselines emit."""
+        x = np.stack([np.asarray(prb_shares, float), np.asarray(power_shares, float)], axis=-1).ravel()
+        if not (np.all(np.isfinite(x)) and (x >= 0).all() and (x <= 1).all()):
+            raise ValueError(f"shares must be in [0, 1], got {np.array2string(x, threshold=8)}")
+        if self.discrete_levels is None:
+            return (2.0 * x - 1.0).astype(np.float32)
+        return np.floor(x * self.discrete_levels + 1e-9).astype(np.int64)
+
+    # -- pass-throughs ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        """The single env's state (`gains`, `offered_load_bps`, `queue_status`, `last_tti_allocation`, ...)."""
+        if name.startswith("_") or name == "env":
+            raise AttributeError(name)
+        return getattr(self.env, name)
+
+
+class SliceDecoder:
+    """One env's slice-action decoding and MAC-scheduler state, shared by the single and the native
+    vector env so that both fill the PRBs the same way."""
+
+    def __init__(self, cfg: ScenarioConfig, mac_scheduler: str, discrete_levels: int | None, action_space: spaces.Space) -> None:
+        self.config, self.mac_scheduler, self.discrete_levels, self.action_space = cfg, mac_scheduler, discrete_levels, action_space
+        self._params = pack_params(cfg)
+        self._levels_w = power_levels_w(cfg)  # [S, L], ascending
+        self._kp = unpack_params(self._params)
+        self._ue_slice = ue_slices(cfg)
+        self._rr_next = np.zeros((cfg.num_rus, NUM_SLICES), dtype=np.int64)
+        self._pf_avg_bps = np.zeros(cfg.num_ues)
+
+    def reset(self) -> None:
+        """Forget the scheduler's history (an episode starts)."""
+        self._rr_next[:] = 0
+        self._pf_avg_bps[:] = 0.0
+
+    def served(self, ue_rate_bps: np.ndarray) -> None:
+        """Fold a TTI's rates into proportional fair's averages."""
+        self._pf_avg_bps = (1 - PF_ALPHA) * self._pf_avg_bps + PF_ALPHA * ue_rate_bps
+
+    def read_action(self, action: Any) -> tuple[np.ndarray, np.ndarray]:
         """The action as `[B, S]` PRB shares and power shares in [0, 1]."""
         B, n = self.config.num_rus, self.action_space.shape[0]
         arr = np.asarray(action)
@@ -145,7 +184,7 @@ class ORANSliceControlEnv(gym.Env):
         x = x.reshape(B, NUM_SLICES, 2)
         return _normalised(x[:, :, 0]), _normalised(x[:, :, 1])
 
-    def _quotas(self, shares: np.ndarray, power_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def quotas(self, shares: np.ndarray, power_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """PRBs per (RU, slice) that carry power, and the power on each of them (W)."""
         M = self.config.num_prbs
         # the tolerances absorb float32 actions: a share of exactly k / M read back from the Box
@@ -169,16 +208,11 @@ class ORANSliceControlEnv(gym.Env):
                 prbs[b, s] -= 1
         return prbs, prb_power_w
 
-    def serving_ru(self) -> np.ndarray:
-        """The RU the MAC scheduler serves each UE from this TTI: its best observed wideband RU, `[U]`."""
-        return np.argmax(np.mean(10.0 ** (self.env.observed_gains_db / 10.0), axis=2), axis=0)
-
-    def _schedule(self, prbs: np.ndarray, prb_power_w: np.ndarray) -> np.ndarray:
-        """The MAC scheduler: the TTI's full-mode action for the quotas."""
-        cfg, env = self.config, self.env
+    def schedule(self, prbs: np.ndarray, prb_power_w: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
+        """The MAC scheduler: the TTI's full-mode action for the quotas, from the observed gains `[B, U, M]` dB."""
+        cfg = self.config
         B, M, L = cfg.num_rus, cfg.num_prbs, cfg.num_power_levels
-        gains_db = env.observed_gains_db  # [B, U, M]
-        home = self.serving_ru()
+        home = serving_ru(gains_db)
         action = np.zeros((B, M), dtype=np.int64)
         for b in range(B):
             start = 0
@@ -214,22 +248,18 @@ class ORANSliceControlEnv(gym.Env):
             served[i] += rate[i, k]
         return owners
 
-    def action_from_shares(self, prb_shares: np.ndarray, power_shares: np.ndarray) -> np.ndarray:
-        """The action that applies `[B, S]` PRB shares and power shares in [0, 1] (rounded down to the
-        grid with `discrete_levels`): what the slice baselines emit."""
-        x = np.stack([np.asarray(prb_shares, float), np.asarray(power_shares, float)], axis=-1).ravel()
-        if not (np.all(np.isfinite(x)) and (x >= 0).all() and (x <= 1).all()):
-            raise ValueError(f"shares must be in [0, 1], got {np.array2string(x, threshold=8)}")
-        if self.discrete_levels is None:
-            return (2.0 * x - 1.0).astype(np.float32)
-        return np.floor(x * self.discrete_levels + 1e-9).astype(np.int64)
 
-    # -- pass-throughs ---------------------------------------------------------------------------
-    def __getattr__(self, name: str) -> Any:
-        """The single env's state (`gains`, `offered_load_bps`, `queue_status`, `last_tti_allocation`, ...)."""
-        if name.startswith("_") or name == "env":
-            raise AttributeError(name)
-        return getattr(self.env, name)
+def serving_ru(observed_gains_db: np.ndarray) -> np.ndarray:
+    """Each UE's best observed wideband RU (mean linear gain over PRBs), `[U]`."""
+    return np.argmax(np.mean(10.0 ** (observed_gains_db / 10.0), axis=2), axis=0)
+
+
+def period_rewards(rewards: list[float], period_tti: int) -> np.ndarray:
+    """The period's TTI rewards as `[period_tti]`, NaN after a truncation ended the period early (a
+    fixed shape, so that vector envs batch it)."""
+    out = np.full(period_tti, np.nan)
+    out[: len(rewards)] = rewards
+    return out
 
 
 def _normalised(x: np.ndarray) -> np.ndarray:
