@@ -69,7 +69,7 @@ def register_envs() -> None:
         register(
             id="ORANSlicing-v0",
             entry_point="oran_gym.envs.slice_control:make_env",
-            vector_entry_point="oran_gym.envs.vector_env:ORANSlicingVectorEnv",
+            vector_entry_point="oran_gym.envs.slice_vector_env:make_vector_env",
             nondeterministic=False,
         )
 

@@ -123,8 +123,9 @@ def test_control_period_sums_its_ttis_and_one_tti_equals_the_full_mode():
     while True:
         _, reward, _, truncated, info = env.step(env.action_space.sample())
         steps += 1
-        ttis += info["period_rewards"].size
-        assert reward == pytest.approx(info["period_rewards"].sum(), rel=1e-12)
+        ran = info["period_rewards"][~np.isnan(info["period_rewards"])]
+        ttis += ran.size
+        assert info["period_rewards"].shape == (3,) and reward == pytest.approx(ran.sum(), rel=1e-12)
         if truncated:
             break
     E = env.unwrapped.config.episode_length_tti
@@ -163,8 +164,10 @@ def test_seeded_runs_repeat_and_sync_vector_env_runs_it():
     obs, _ = vec.reset(seed=0)
     obs, rewards, *_ = vec.step(vec.action_space.sample())
     assert obs.shape[0] == 2 and rewards.shape == (2,)
-    with pytest.raises(ValueError, match="not in the native vector env yet: use .*vectorization_mode='sync'"):
-        gym.make_vec("ORANSlicing-v0", num_envs=2, vectorization_mode="vector_entry_point", action_mode="slice")
+    from oran_gym.envs.vector_env import ORANSlicingVectorEnv
+
+    with pytest.raises(ValueError, match="is ORANSliceControlVectorEnv: build it with gym.make_vec"):
+        ORANSlicingVectorEnv(2, action_mode="slice")
 
 
 def test_slice_baselines_emit_their_quotas():
@@ -220,3 +223,46 @@ def test_bad_slice_mode_input_is_named():
     # one mapping, as RLlib passes it: env arguments beside scenario fields
     mapping = ORANSliceControlEnv(ScenarioConfig.preset("tiny").to_dict() | {"mac_scheduler": "max_sinr", "action_mode": "slice"})
     assert mapping.mac_scheduler == "max_sinr" and mapping.config.num_prbs == 3
+
+
+@pytest.mark.parametrize("preset, kwargs", [
+    ("tiny", {"control_period_tti": 1, "mac_scheduler": "round_robin"}),
+    ("multi_cell", {"control_period_tti": 3, "mac_scheduler": "proportional_fair"}),
+    ("paper_queue", {"control_period_tti": 4, "discrete_levels": 4, "mac_scheduler": "max_sinr"}),
+    ("urban_macro", {"control_period_tti": 3}),
+])
+def test_native_vector_env_equals_sync_vector_env_step_for_step(preset, kwargs):
+    from test_vector_env import assert_same
+
+    from oran_gym.envs.slice_vector_env import ORANSliceControlVectorEnv
+
+    n = 3
+    native = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", config=preset,
+                          action_mode="slice", **kwargs)
+    sync = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="sync", config=preset, action_mode="slice", **kwargs)
+    assert isinstance(native.unwrapped, ORANSliceControlVectorEnv)
+    assert native.action_space == sync.action_space and native.observation_space == sync.observation_space
+    assert_same(native.reset(seed=5), sync.reset(seed=5), "reset")
+    sync.action_space.seed(5)
+    truncations = 0
+    for t in range(14):
+        actions = sync.action_space.sample()
+        out_native, out_sync = native.step(actions), sync.step(actions)
+        for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_native, out_sync):
+            assert_same(x, y, f"step {t} {name}")
+        truncations += int(out_native[3].sum())
+        if t == 6:  # reset one sub-env alone: the sub-envs fall out of phase
+            mask = np.array([False, True, False])
+            assert_same(native.reset(seed=9, options={"reset_mask": mask}),
+                        _sync_reset_one(sync, 1, 9 + 1), "partial reset")
+    assert truncations > 0  # episodes ended and were reset inside the run
+
+
+def _sync_reset_one(sync, e, seed):
+    """SyncVectorEnv has no reset_mask: reset its sub-env e alone and batch the result as the native env does."""
+    obs, info = sync.envs[e].reset(seed=seed)
+    sync._observations[e] = obs  # what its next batched observation holds
+    sync._autoreset_envs[e] = False
+    batched = {}
+    batched = sync._add_info(batched, info, e)
+    return sync._observations.copy(), batched

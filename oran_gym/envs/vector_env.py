@@ -110,8 +110,8 @@ class ORANSlicingVectorEnv(VectorEnv):
             raise ValueError(f"num_threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}] "
                              f"(NUMBA_NUM_THREADS), got {num_threads!r}")
         if action_mode == "slice":
-            raise ValueError("action_mode='slice' is not in the native vector env yet: use "
-                             "gym.make_vec('ORANSlicing-v0', num_envs=N, vectorization_mode='sync', action_mode='slice')")
+            raise ValueError("action_mode='slice' is ORANSliceControlVectorEnv: build it with gym.make_vec('ORANSlicing-v0', "
+                             "num_envs=N, action_mode='slice') or oran_gym.envs.slice_vector_env.ORANSliceControlVectorEnv")
         # one single env validates the arguments and defines the spaces (no state is kept from it)
         proto = ORANSlicingEnv(config, action_mode=action_mode, obs_mode=obs_mode, reward_mode=reward_mode,
                                invalid_action=invalid_action, **overrides)
