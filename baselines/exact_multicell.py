@@ -24,7 +24,6 @@ upper bound: a certified gap.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 
 import numpy as np
@@ -33,6 +32,7 @@ from oran_gym.baselines.oracles import (
     POWER_RTOL,
     LocalSearchOracle,
     OracleSolution,
+    _bound_and_gap,
     _check_instance,
     _check_objective,
     _check_queue,
@@ -42,8 +42,8 @@ from oran_gym.baselines.oracles import (
     _queue_array,
     _queue_rows,
     _Rows,
+    _run_milp,
 )
-from scipy import optimize
 
 from oran_gym import Allocation, ScenarioConfig, evaluate_allocation
 from oran_gym.allocation import scenario_arrays
@@ -69,6 +69,14 @@ def power_patterns(cfg: ScenarioConfig) -> tuple[np.ndarray, np.ndarray]:
     choices = np.concatenate([[0.0], values])
     idx = np.array(list(itertools.product(range(choices.size), repeat=cfg.num_rus)), dtype=np.int64)
     return choices[idx], values
+
+
+def _model_size(cfg: ScenarioConfig, pattern_power: np.ndarray) -> int:
+    """Variables of the model: a binary per (transmitting pattern-RU pair, UE, PRB), per (PRB,
+    pattern) and per (UE, RU) with several RUs, and three flags per UE."""
+    active = int((pattern_power > 0).sum())  # (pattern, RU) pairs that transmit
+    B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
+    return active * U * M + M * pattern_power.shape[0] + (U * B if B > 1 else 0) + 3 * U
 
 
 class ExactMultiCellOracle:
@@ -102,16 +110,13 @@ class ExactMultiCellOracle:
 
     def num_variables(self, cfg: ScenarioConfig) -> int:
         """Binaries and flags of the model for `cfg` (before HiGHS's presolve)."""
-        pattern_power, _ = power_patterns(cfg)
-        active = int((pattern_power > 0).sum())  # (pattern, RU) pairs that transmit
-        B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
-        return active * U * M + M * pattern_power.shape[0] + (U * B if B > 1 else 0) + 3 * U
+        return _model_size(cfg, power_patterns(cfg)[0])
 
-    def _build(self, cfg: ScenarioConfig, gains: np.ndarray, load: np.ndarray, queue: QueueStatus | None):
+    def _build(self, cfg: ScenarioConfig, gains: np.ndarray, load: np.ndarray, queue: QueueStatus | None,
+               pattern_power: np.ndarray):
         params, ue_slice, levels = scenario_arrays(cfg)
         kp = unpack_params(params)
         B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
-        pattern_power, _ = power_patterns(cfg)
         K = pattern_power.shape[0]
         pairs_k, pairs_b = np.nonzero(pattern_power > 0)  # (pattern, RU) pairs that transmit, [A]
         A = pairs_k.size
@@ -172,29 +177,21 @@ class ExactMultiCellOracle:
                        queue: QueueStatus | None = None) -> OracleSolution:
         """Solve one TTI: the optimum (`proven_optimal`), or at the time limit the best allocation
         found with HiGHS's proven `upper_bound` (`queue`: on the backlog model, given the FIFOs)."""
-        size = self.num_variables(cfg)
+        pattern_power, level_values = power_patterns(cfg)
+        size = _model_size(cfg, pattern_power)
         if size > self.max_variables:
             raise ValueError(
                 f"ExactMultiCellOracle: the model for num_rus={cfg.num_rus}, num_ues={cfg.num_ues}, num_prbs={cfg.num_prbs} "
-                f"and {power_patterns(cfg)[1].size} power levels has {size:,} variables, above max_variables="
+                f"and {level_values.size} power levels has {size:,} variables, above max_variables="
                 f"{self.max_variables:,}; raise max_variables, or use LocalSearchOracle for a bracket"
             )
         gains, load = _check_instance(cfg, gains, offered_load_bps)
         queue = _check_queue(cfg, queue)
         params, ue_slice, levels = scenario_arrays(cfg)
         t0 = time.perf_counter()
-        c, ub, integrality, constraints, (pairs_k, pairs_b, p_a, iy) = self._build(cfg, gains, load, queue)
-        build_s = time.perf_counter() - t0
-        options = {"mip_rel_gap": self.mip_rel_gap}
-        if self.time_limit_s is not None:
-            left = self.time_limit_s - build_s
-            if left <= 0:
-                raise TimeoutError(
-                    f"ExactMultiCellOracle: building the model ({c.size:,} variables, {constraints.A.shape[0]:,} constraints) "
-                    f"took {build_s:.2f} s, all of time_limit_s={self.time_limit_s}; raise time_limit_s"
-                )
-            options["time_limit"] = left
-        res = optimize.milp(c, integrality=integrality, bounds=optimize.Bounds(0.0, ub), constraints=constraints, options=options)
+        c, ub, integrality, constraints, (pairs_k, pairs_b, p_a, iy) = self._build(cfg, gains, load, queue, pattern_power)
+        res = _run_milp("ExactMultiCellOracle", c, ub, integrality, constraints, time.perf_counter() - t0, self.time_limit_s,
+                        self.mip_rel_gap)
         if res.status == 2 and self.objective == "constrained":
             return _infeasible(time.perf_counter() - t0, res.message, self.time_limit_s, self.mip_rel_gap)
         B, U, M = cfg.num_rus, cfg.num_ues, cfg.num_prbs
@@ -211,8 +208,7 @@ class ExactMultiCellOracle:
             )
         proven = res.status == 0
         status = res.message
-        theta_bias = unpack_params(params).theta_bias
-        bound = -float(res.mip_dual_bound) + theta_bias if res.mip_dual_bound is not None else math.inf
+        bound, gap = _bound_and_gap(res, unpack_params(params).theta_bias)
         fallback = None
         if not proven and self.objective == "reward":
             # at the limit: polish HiGHS's incumbent, and keep the old bracket's ends where they are better
@@ -225,7 +221,6 @@ class ExactMultiCellOracle:
         if fallback is not None and fallback.value > value:
             alloc, value = fallback.allocation, fallback.value
             status += "; LocalSearchOracle's allocation was better"
-        gap = float(res.mip_gap) if res.mip_gap is not None else float("nan")
         return OracleSolution(alloc, value, max(bound, value), proven, time.perf_counter() - t0, status, gap,
                               self.time_limit_s, self.mip_rel_gap)
 

@@ -342,6 +342,28 @@ def _queue_rows(add, c, ub, integrality, queue, kp, ue_slice, ue_cols, ue_rates_
             ub[iv_delay[u]] = 0.0
 
 
+def _run_milp(owner: str, c, ub, integrality, constraints, build_s: float, time_limit_s: float | None, mip_rel_gap: float):
+    """HiGHS (`scipy.optimize.milp`) on a built model; `time_limit_s` covers building the model too, so
+    the search gets what is left after `build_s` (a `TimeoutError` naming `owner` if nothing is)."""
+    options = {"mip_rel_gap": mip_rel_gap}
+    if time_limit_s is not None:
+        left = time_limit_s - build_s
+        if left <= 0:
+            raise TimeoutError(
+                f"{owner}: building the model ({c.size:,} variables, {constraints.A.shape[0]:,} constraints) took "
+                f"{build_s:.2f} s, all of time_limit_s={time_limit_s}; raise time_limit_s"
+            )
+        options["time_limit"] = left
+    return optimize.milp(c, integrality=integrality, bounds=optimize.Bounds(0.0, ub), constraints=constraints, options=options)
+
+
+def _bound_and_gap(res, theta_bias: float) -> tuple[float, float]:
+    """HiGHS's proven upper bound on the reward (inf when it has none yet) and its relative MIP gap (NaN)."""
+    bound = -float(res.mip_dual_bound) + theta_bias if res.mip_dual_bound is not None else math.inf
+    gap = float(res.mip_gap) if res.mip_gap is not None else float("nan")
+    return bound, gap
+
+
 class MILPOracle:
     """Exact optimum of a single-RU TTI as a mixed-integer linear program solved by HiGHS.
 
@@ -443,16 +465,7 @@ class MILPOracle:
             first_v = nx + (U * B if B > 1 else 0)
             ub[first_v : first_v + 2 * U] = 0.0  # no violation allowed
         build_s = time.perf_counter() - t0
-        options = {"mip_rel_gap": self.mip_rel_gap}
-        if self.time_limit_s is not None:  # the limit covers building the model and solving it
-            left = self.time_limit_s - build_s
-            if left <= 0:
-                raise TimeoutError(
-                    f"MILPOracle: building the model ({c.size:,} variables, {constraints.A.shape[0]:,} constraints) took "
-                    f"{build_s:.2f} s, all of time_limit_s={self.time_limit_s}; raise time_limit_s"
-                )
-            options["time_limit"] = left
-        res = optimize.milp(c, integrality=integrality, bounds=optimize.Bounds(0.0, ub), constraints=constraints, options=options)
+        res = _run_milp("MILPOracle", c, ub, integrality, constraints, build_s, self.time_limit_s, self.mip_rel_gap)
         elapsed = time.perf_counter() - t0
         if res.status == 2:  # HiGHS proved the model infeasible
             if self.objective == "constrained":
@@ -471,9 +484,8 @@ class MILPOracle:
         power[b_i, m_i] = levels[ue_slice[u_i], l_i]
         alloc = Allocation.from_owner(owner, power, U)
         value = evaluate_allocation(cfg, gains, alloc, load, queue=queue).reward
-        bound = -float(res.mip_dual_bound) + unpack_params(params).theta_bias if res.mip_dual_bound is not None else math.inf
+        bound, gap = _bound_and_gap(res, unpack_params(params).theta_bias)
         proven = res.status == 0 and cfg.num_rus == 1
-        gap = float(res.mip_gap) if res.mip_gap is not None else float("nan")
         return OracleSolution(alloc, value, max(bound, value), proven, elapsed, res.message, gap, self.time_limit_s, self.mip_rel_gap)
 
     def solve(self, cfg: ScenarioConfig, gains: np.ndarray, offered_load_bps: np.ndarray,
