@@ -60,10 +60,11 @@ import gymnasium as gym
 import numpy as np
 
 from oran_gym.allocation import scenario_arrays
-from oran_gym.envs.slice_control import ORANSliceControlEnv
+from oran_gym.envs.slice_control import ORANSliceControlEnv, check_control_period
 from oran_gym.envs.slicing_env import ORANSlicingEnv
 from oran_gym.sim import reference
 from oran_gym.sim.channel import ue_home_ru
+from oran_gym.sim.obs_layout import ue_stride
 
 try:
     from pettingzoo import ParallelEnv
@@ -107,12 +108,9 @@ class ORANSlicingParallelEnv(ParallelEnv):
             raise TypeError(f"parallel_env: team_reward must be True or False, got {team_reward!r}")
         self.action_mode = action_mode
         if action_mode == "slice":
-            period = env_kwargs.pop("control_period_tti", 1)
+            self._period = check_control_period(env_kwargs.pop("control_period_tti", 1))
             # the single env runs one TTI per call, so that each TTI's reward can be split
             self.env = ORANSliceControlEnv(config, render_mode=render_mode, **env_kwargs)
-            ORANSliceControlEnv(config, control_period_tti=period, **{k: v for k, v in env_kwargs.items()
-                                                                     if k in SLICE_MODE_KWARGS})  # checks period
-            self._period = int(period)
         else:
             wrong = [k for k in SLICE_MODE_KWARGS if k in env_kwargs]
             if wrong:
@@ -127,7 +125,7 @@ class ORANSlicingParallelEnv(ParallelEnv):
         layout = self.env.observation_layout
         self._ue_block, self._gains = layout["ue_block"], layout["gains"]
         self._queue = (layout["backlog"], layout["hol_delay"]) if "backlog" in layout else None
-        stride = B + 5
+        stride = ue_stride(B)
         if agents == "ru":
             self.possible_agents = [f"ru_{b}" for b in range(B)]
             self._ues = {f"ru_{b}": np.arange(U) for b in range(B)}
@@ -190,9 +188,8 @@ class ORANSlicingParallelEnv(ParallelEnv):
         rewards = dict.fromkeys(self.agents, 0.0)
         reward = 0.0
         for _ in range(self._period):
-            gains, load, queue = env.gains.copy(), env.offered_load_bps.copy(), env.queue_status
             obs, tti_reward, terminated, truncated, info = env.step(joint)
-            for agent, r in self._split_reward(info, gains, load, queue, tti_reward).items():
+            for agent, r in self._split_reward(info, tti_reward).items():
                 rewards[agent] += r
             reward += tti_reward
             if terminated or truncated:
@@ -262,14 +259,13 @@ class ORANSlicingParallelEnv(ParallelEnv):
         assoc = self.env.last_tti_allocation.assoc
         return np.where(assoc >= 0, assoc, ue_home_ru(assoc.size, self._shape[0]))
 
-    def _split_reward(self, info: dict[str, Any], gains, load, queue, reward: float) -> dict[str, float]:
-        """Each UE's part of eq. (22) to its agent; shared violations and the bias split equally."""
+    def _split_reward(self, info: dict[str, Any], reward: float) -> dict[str, float]:
+        """Each UE's part of eq. (22) to its agent, from the TTI the env just evaluated; shared
+        violations and the bias split equally."""
         if self.team_reward:
             return {a: float(reward) for a in self.agents}
-        from oran_gym.allocation import evaluate_allocation
-
         env, params = self.env, self._params
-        metrics = evaluate_allocation(env.config, gains, env.last_tti_allocation, load, queue=queue, validate=False)
+        metrics = env.last_tti_metrics
         if metrics.served_bits is None:
             per_ue_bps = reference.weighted_rate_bps(metrics.ue_rate_bps, self._ue_slice, params)
         else:

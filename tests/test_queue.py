@@ -145,6 +145,13 @@ def test_full_mode_reward_equals_evaluate_allocation_with_the_queue(preset):
             assert m.violations == info["violations"]
             np.testing.assert_array_equal(m.served_bits, info["queue"]["served_bits"])
             np.testing.assert_array_equal(m.dropped_bits, info["queue"]["dropped_bits"])
+        # the env keeps what it evaluated: the multi-agent reward split reads it
+        kept = u.last_tti_metrics
+        assert kept.reward == m.reward and kept.violations == m.violations
+        for field in ("ue_rate_bps", "rate_violated", "delay_violated", "served_bits", "power_w"):
+            np.testing.assert_array_equal(getattr(kept, field), getattr(m, field))
+        kept.ue_rate_bps[:] = -1.0  # a copy: the env's record does not change
+        assert (u.last_tti_metrics.ue_rate_bps >= 0).all()
         weights = np.where(u.ue_slice == 1, u.config.urllc_weight, u.config.embb_weight)
         # the objective is the weighted delivered rate: sum_u w_s served_u / T
         assert info["objective"] == pytest.approx(float(weights @ info["queue"]["served_bits"]) / u.config.tti_duration_s, rel=1e-12)
@@ -164,6 +171,7 @@ def test_prb_marginal_rewards_sum_to_the_queue_tti_reward_minus_the_empty_alloca
             total += r
         metrics = evaluate_allocation(u.config, gains, u.last_tti_allocation, load, queue=status)
         empty = evaluate_allocation(u.config, gains, Allocation.empty(u.config), load, queue=status)
+        assert u.last_tti_metrics is None  # the prb kernels build no AllocationMetrics
         assert total == pytest.approx(metrics.reward - empty.reward, rel=1e-9, abs=1e-9)
         assert info["objective"] == pytest.approx(metrics.objective, rel=1e-12)
         np.testing.assert_array_equal(info["queue"]["served_bits"], metrics.served_bits)

@@ -45,12 +45,19 @@ from oran_gym.sim.dynamics import ue_slices
 from oran_gym.sim.kernels import POWER_RTOL
 from oran_gym.sim.params import pack_params, power_levels_w, unpack_params
 
-__all__ = ["MAC_SCHEDULERS", "ORANSliceControlEnv", "make_env"]
+__all__ = ["MAC_SCHEDULERS", "ORANSliceControlEnv", "check_control_period", "make_env"]
 
 MAC_SCHEDULERS = ("round_robin", "proportional_fair", "max_sinr")
 NUM_SLICES = 2
 PF_ALPHA = 0.1
 SHARE_TOL = 1e-6
+
+
+def check_control_period(control_period_tti: Any) -> int:
+    """`control_period_tti` as an int, or a ValueError naming it when it is not an integer >= 1."""
+    if isinstance(control_period_tti, bool) or not isinstance(control_period_tti, (int, np.integer)) or control_period_tti < 1:
+        raise ValueError(f"control_period_tti must be an integer >= 1 (TTIs per control step), got {control_period_tti!r}")
+    return int(control_period_tti)
 
 
 class ORANSliceControlEnv(gym.Env):
@@ -70,8 +77,7 @@ class ORANSliceControlEnv(gym.Env):
             obs_mode = config.pop("obs_mode", obs_mode)
             render_mode = config.pop("render_mode", render_mode)
             config.pop("action_mode", None)
-        if isinstance(control_period_tti, bool) or not isinstance(control_period_tti, (int, np.integer)) or control_period_tti < 1:
-            raise ValueError(f"control_period_tti must be an integer >= 1 (TTIs per control step), got {control_period_tti!r}")
+        control_period_tti = check_control_period(control_period_tti)
         if mac_scheduler not in MAC_SCHEDULERS:
             raise ValueError(f"mac_scheduler must be one of {list(MAC_SCHEDULERS)}, got {mac_scheduler!r}")
         if discrete_levels is not None and (isinstance(discrete_levels, bool) or not isinstance(discrete_levels, (int, np.integer))
@@ -80,7 +86,7 @@ class ORANSliceControlEnv(gym.Env):
         self.env = ORANSlicingEnv(config, action_mode="full", obs_mode=obs_mode, render_mode=render_mode, **overrides)
         self.config = cfg = self.env.config
         self.action_mode, self.obs_mode, self.render_mode = "slice", self.env.obs_mode, render_mode
-        self.control_period_tti, self.mac_scheduler = int(control_period_tti), mac_scheduler
+        self.control_period_tti, self.mac_scheduler = control_period_tti, mac_scheduler
         self.discrete_levels = None if discrete_levels is None else int(discrete_levels)
         B = cfg.num_rus
         n = 2 * B * NUM_SLICES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from oran_gym.allocation import Allocation, evaluate_allocation
+from oran_gym.allocation import Allocation, AllocationMetrics, evaluate_allocation
 from oran_gym.config import ScenarioConfig
 from oran_gym.sim import batch_state, batched, kernels
 from oran_gym.sim import queue as queue_lib
@@ -388,6 +389,13 @@ class ORANSlicingEnv(gym.Env):
         return None if self._last_tti_alloc is None else self._last_tti_alloc.copy()
 
     @property
+    def last_tti_metrics(self) -> AllocationMetrics | None:
+        """Full action mode: the evaluated last TTI (per-UE rates, rate and delay violation flags,
+        served bits), a copy; None before any TTI and in the prb mode, whose kernels build none."""
+        self._require_reset()
+        return None if self._last_tti_metrics is None else copy.deepcopy(self._last_tti_metrics)
+
+    @property
     def observation_layout(self) -> dict[str, Any]:
         """Named slices and offsets of the flat observation (`oran_gym.sim.obs_layout.observation_layout`).
 
@@ -446,6 +454,7 @@ class ORANSlicingEnv(gym.Env):
             self._prev_qos = np.zeros(cfg.num_ues, dtype=bool)
             self._prev_assoc = np.full(cfg.num_ues, -1, dtype=np.int64)
         self._last_tti_alloc = None
+        self._last_tti_metrics = None
         self._last_complete_info = None
         self._begin_tti()
         empty = self._evaluate_current()
@@ -630,6 +639,7 @@ class ORANSlicingEnv(gym.Env):
         self._prev_qos = metrics.qos_satisfied
         self._prev_assoc = assoc.copy()
         self._last_tti_alloc = Allocation(assoc.copy(), owner.copy(), metrics.power_w.copy())
+        self._last_tti_metrics = metrics
         self._last_complete_info = info
         self._tti += 1
         truncated = self._tti >= cfg.episode_length_tti
