@@ -27,14 +27,15 @@ perfect forecast could be worth at most.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 import numpy as np
-from scipy import optimize, sparse
+from oran_gym.baselines.common import check_number, prb_rates_bps
+from oran_gym.baselines.oracles import _bound_and_gap, _Rows, _run_milp
 
 from oran_gym import ScenarioConfig
 from oran_gym.allocation import scenario_arrays
-from oran_gym.baselines.common import check_number, prb_rates_bps
 from oran_gym.config import URLLC
 from oran_gym.sim.params import unpack_params
 
@@ -141,16 +142,11 @@ class HorizonBound:
         power = np.broadcast_to(levels[ue_slice][None, :, None, :], (B, U, M, L))
         ub[:nx] = np.broadcast_to(power <= kp.prb_max_power_w[ue_slice][None, :, None, None] * (1 + 1e-9), (H, B, U, M, L)).ravel()
 
-        rows, cols, vals, lo, hi = [], [], [], [], []
+        rows = _Rows()
 
         def add(cols_, vals_, lo_, hi_):
-            r = len(lo)
-            cols_ = np.asarray(cols_, dtype=np.int64).ravel()
-            rows.append(np.full(cols_.size, r))
-            cols.append(cols_)
-            vals.append(np.broadcast_to(np.asarray(vals_, dtype=float).ravel() if np.ndim(vals_) else vals_, cols_.shape).ravel())
-            lo.append(lo_)
-            hi.append(hi_)
+            """One row over `cols_` (any shape, read flat)."""
+            rows.add(np.ravel(cols_), np.ravel(vals_), lo_, hi_)
 
         for t in range(H):
             for b in range(B):
@@ -193,17 +189,13 @@ class HorizonBound:
                     add(np.concatenate([ys, [iv_late[t, u]]]), np.concatenate([np.ones(len(ys)), [big]]), big, np.inf)
             else:
                 ub[iv_late[:, u]] = 0.0
-        a_mat = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(lo), n))
-        options: dict = {"mip_rel_gap": self.mip_rel_gap}
-        if self.time_limit_s is not None:
-            options["time_limit"] = self.time_limit_s
-        res = optimize.milp(c_vec, integrality=integrality, bounds=optimize.Bounds(0.0, ub),
-                            constraints=optimize.LinearConstraint(a_mat, np.array(lo), np.array(hi)), options=options)
+        # the time limit is HiGHS's alone here (build time 0 to _run_milp)
+        res = _run_milp("HorizonBound", c_vec, ub, integrality, rows.constraint(n), 0.0, self.time_limit_s, self.mip_rel_gap)
         elapsed = time.perf_counter() - t0
         bias = H * kp.theta_bias
-        if res.mip_dual_bound is None:
+        bound, _ = _bound_and_gap(res, bias)
+        if math.isinf(bound):
             raise RuntimeError(f"HorizonBound: HiGHS gave no bound in {elapsed:.1f} s: {res.message}")
-        bound = -float(res.mip_dual_bound) + bias
         value = -float(res.fun) + bias if res.x is not None else float("-inf")
         served = np.zeros((H, U))
         drops = np.zeros((H, U), bool)

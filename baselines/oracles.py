@@ -269,7 +269,7 @@ class _Rows:
 
     def add(self, cols_, vals_, lo_, hi_) -> None:
         """Append rows: `cols_` is [k, n] (k rows of n entries) or [n] (one row)."""
-        cols_ = np.asarray(cols_)
+        cols_ = np.asarray(cols_, dtype=np.int64)  # an empty list of columns reads as float otherwise
         cols_ = cols_.reshape(-1, cols_.shape[-1]) if cols_.ndim > 1 else cols_.reshape(1, -1)
         k = cols_.shape[0]
         self.rows.append(np.repeat(np.arange(self.count, self.count + k), cols_.shape[1]))
