@@ -142,6 +142,49 @@ def profile_single(steps: int) -> dict[str, Any]:
     return {"steps": steps, **_profile(run)}
 
 
+def floor_at_one(steps: int, repeats: int = 3) -> dict[str, Any]:
+    """Microseconds per call at N = 1 (best of `repeats` loops of `steps` calls, interleaved): the
+    native env's step, the part of it that builds Gymnasium's vector `info` (its values and one
+    all-True `_key` mask per key, the layout `SyncVectorEnv` returns) from arrays already copied,
+    and the single env's whole step. The info layout alone over the single env's step bounds
+    `native@1_over_single` from above: a vector env that returns that layout cannot be faster.
+    """
+    envs = gym.make_vec("ORANSlicing-v0", num_envs=1, config=PRESET, invalid_action="idle")
+    env = gym.make("ORANSlicing-v0", config=PRESET, invalid_action="idle")
+    envs.reset(seed=0)
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, env.action_space.n, size=steps)
+    vec_actions = actions.reshape(steps, 1)
+    u = envs.unwrapped
+    a, n = u._a, 1
+    zeros = np.zeros((2, n), np.int64)
+    args = (a.scalar_out[:, 0].copy(), a.scalar_out[:, 1].copy(), a.scalar_out[:, 2].copy(), a.int_out[:, 0].copy(),
+            a.int_out[:, 1].copy(), zeros[0], zeros[1], u._step_kpis(), a.int_out[:, 2].copy(), a.int_out[:, 3] == 1, None)
+
+    def native() -> None:
+        for x in vec_actions:
+            envs.step(x)
+
+    def info() -> None:
+        for _ in range(steps):
+            u._info_dict(*args)
+
+    def single() -> None:
+        for x in actions:
+            if env.step(int(x))[3]:
+                env.reset()
+
+    best = {"native@1_step_us": np.inf, "info_layout_us": np.inf, "single_step_us": np.inf}
+    for _ in range(repeats):
+        for key, fn in zip(best, (native, info, single), strict=True):
+            t0 = time.perf_counter()
+            fn()
+            best[key] = min(best[key], (time.perf_counter() - t0) / steps * 1e6)
+    best["info_layout_over_single_step"] = best["info_layout_us"] / best["single_step_us"]
+    best["bound_on_native@1_over_single"] = best["single_step_us"] / best["info_layout_us"]
+    return best
+
+
 def _profile(fn) -> dict[str, Any]:
     prof = cProfile.Profile()
     prof.enable()
@@ -218,6 +261,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
                     for n in sizes if f"native1@{n}" in med},
         "profile": profile_native(big, 50 if smoke else 250),
         "profile_single": profile_single(500 if smoke else 20_000),
+        "floor_at_one": floor_at_one(500 if smoke else 20_000),
     }
     # target -> (ratio it reads, threshold)
     checks = {f"native@{big} >= 100x single": (f"native@{big}_over_single", 100.0),
@@ -278,6 +322,11 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     prof = result["profile"]
     lines.append(f"where the time goes at N = {prof['num_envs']}: " + ", ".join(
         f"{k} {100 * v:.0f} %" for k, v in list(prof["top_own_time_share"].items())[:5]))
+    if "floor_at_one" in result:
+        f = result["floor_at_one"]
+        lines.append(f"at N = 1, per step: native {f['native@1_step_us']:.1f} us, of which Gymnasium's vector info layout "
+                     f"{f['info_layout_us']:.1f} us; single env {f['single_step_us']:.1f} us (so native@1 / single "
+                     f"<= {f['bound_on_native@1_over_single']:.2f}x with that layout)")
     lines.append("where the single env's time goes: " + ", ".join(
         f"{k} {100 * v:.0f} %" for k, v in list(result["profile_single"]["top_own_time_share"].items())[:5]))
     return lines

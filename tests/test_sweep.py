@@ -210,7 +210,7 @@ def test_bench_smoke_regenerates_every_result_and_the_report(tmp_path):
                  "REPORT.md"]:
         assert (tmp_path / name).exists(), name
     vec = json.loads((tmp_path / "vector_speed.json").read_text())
-    assert vec["steps_per_s"]["native@8"] > 0 and "profile" in vec
+    assert vec["steps_per_s"]["native@8"] > 0 and "profile" in vec and vec["floor_at_one"]["info_layout_us"] > 0
     report = (tmp_path / "REPORT.md").read_text()
     for heading in ["Environment speed", "Vector env speed", "Oracle and heuristics", "SS-VAE and DQN vs the oracle",
                     "Fig. 6c-6f sweep", "## Provenance"]:

@@ -273,3 +273,44 @@ def test_bad_actions_are_named():
         a = np.zeros(full.action_space.shape, dtype=np.int64)
         a[1, 2] = -1
         full.step(a)
+
+
+def test_check_prb_actions_kernel_equals_its_numpy_reading():
+    """The vector env's one-call action check: range first, then the masks; 'idle' zeroes masked actions."""
+    from oran_gym.sim.batched import check_prb_actions
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n, num_actions = int(rng.integers(1, 9)), int(rng.integers(2, 12))
+        mask = rng.random((n, num_actions)) < 0.6
+        mask[:, 0] = True  # idle is always allowed
+        ids = np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False)).astype(np.int64)
+        acts = rng.integers(-1 if trial % 5 == 0 else 0, num_actions + (trial % 7 == 0), size=n).astype(np.int64)
+        for idle in (True, False):
+            got, invalid = acts.copy(), np.ones(n, np.bool_)
+            code, e = check_prb_actions(ids, got, mask, num_actions, idle, invalid)
+            sub = acts[ids]
+            bad = (sub < 0) | (sub >= num_actions)
+            if bad.any():
+                assert (code, e) == (1, ids[np.argmax(bad)])
+                continue
+            masked = ~mask[ids, sub]
+            if masked.any() and not idle:
+                assert (code, e) == (2, ids[np.argmax(masked)])
+                continue
+            want, want_invalid = acts.copy(), np.zeros(n, np.bool_)
+            want[ids[masked]], want_invalid[ids[masked]] = 0, True
+            assert (code, e) == (0, -1)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(invalid, want_invalid)
+
+
+def test_floor_at_one_reports_the_info_layout_against_the_single_step():
+    from oran_gym.benchmarks.bench_vector import floor_at_one
+
+    f = floor_at_one(50, repeats=1)
+    assert set(f) == {"native@1_step_us", "info_layout_us", "single_step_us", "info_layout_over_single_step",
+                      "bound_on_native@1_over_single"}
+    assert all(np.isfinite(v) and v > 0 for v in f.values())
+    assert f["bound_on_native@1_over_single"] == pytest.approx(f["single_step_us"] / f["info_layout_us"])
+    assert f["info_layout_over_single_step"] * f["bound_on_native@1_over_single"] == pytest.approx(1.0)

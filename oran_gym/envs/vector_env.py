@@ -133,6 +133,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         params = pack_params(cfg)
         kp = unpack_params(params)
         self._theta_bias = kp.theta_bias
+        self._bias_row = np.full(n, kp.theta_bias)
         self._prb = self.action_mode == "prb"
         # the fast dynamics path covers static UEs without a trace on the paper's path loss; otherwise each sub-env keeps a
         # NetworkState (the single env's own code) and the batch copies its arrays every TTI
@@ -156,6 +157,9 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._out_fields = tuple(f for f in batch_state.FIELDS if f[0].endswith("_out"))
         self._step_outputs = tuple(getattr(a, f[0]) for f in self._out_fields)
         self._autoreset = np.zeros(n, np.bool_)
+        self._any_autoreset = False  # self._autoreset.any(), kept as a bool for the step's fast path
+        self._kpi_outputs = tuple((k, getattr(a, f)) for k, f in self._KPI_FIELDS.items())
+        self._none = np.zeros(0, np.int64)
         self._invalid = np.zeros(n, np.bool_)  # which sub-envs' last actions were masked (and made idle)
         self._all = np.arange(n, dtype=np.int64)
         self._is_reset = False
@@ -164,21 +168,27 @@ class ORANSlicingVectorEnv(VectorEnv):
         if num_threads is None:
             num_threads = 1 if n < PARALLEL_MIN_ENVS else numba.get_num_threads()
         self._threads = num_threads
+        self._serial = False
         if num_threads == 1 and all(callable(getattr(kernels, f"{k}_serial", None)) for k in kernel_names):
             # one thread: the serial twins of the kernels, without a parallel launch or a thread switch
             self._k = SimpleNamespace(**{k: getattr(kernels, f"{k}_serial") for k in kernel_names})
             self._threads = numba.get_num_threads()
+            self._serial = True
         self._workers = max(1, min(num_threads, os.cpu_count() or 1))
         self._pool = None
 
     # ------------------------------------------------------------------------------------------
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         """Reset every sub-env (or those of `options["reset_mask"]`); sub-env i gets seed `seed + i`."""
+        if self._serial:
+            return self._reset(seed, options)
         with self._numba_threads():
             return self._reset(seed, options)
 
     def step(self, actions: Any):
         """Step every sub-env; those that ended on the previous step are reset instead (NEXT_STEP)."""
+        if self._serial:  # serial kernels: no thread count to set (numba's query alone costs ~7 us)
+            return self._step(actions)
         with self._numba_threads():
             return self._step(actions)
 
@@ -223,6 +233,7 @@ class ORANSlicingVectorEnv(VectorEnv):
                 self._rngs[e], _ = seeding.np_random(s)
         self._reset_ids(ids)
         self._autoreset[ids] = False
+        self._any_autoreset = bool(self._autoreset.any())
         self._is_reset = True
         infos = self._reset_infos(ids)
         return self._a.obs.copy(), infos
@@ -231,8 +242,11 @@ class ORANSlicingVectorEnv(VectorEnv):
         if not self._is_reset:
             raise RuntimeError("call reset() before step()")
         n = self.num_envs
-        reset_ids = np.flatnonzero(self._autoreset).astype(np.int64)
-        step_ids = self._all if reset_ids.size == 0 else np.flatnonzero(~self._autoreset).astype(np.int64)
+        if self._any_autoreset:
+            reset_ids = np.flatnonzero(self._autoreset).astype(np.int64)
+            step_ids = np.flatnonzero(~self._autoreset).astype(np.int64)
+        else:
+            reset_ids, step_ids = self._none, self._all
         rewards = np.zeros(n)
         truncated = np.zeros(n, dtype=np.bool_)
         if self._prb:
@@ -245,6 +259,7 @@ class ORANSlicingVectorEnv(VectorEnv):
             self._reset_ids(reset_ids)
             self._fill_reset_infos(infos, reset_ids)
         self._autoreset = truncated.copy()
+        self._any_autoreset = bool(self._autoreset.any())
         return self._a.obs.copy(), rewards, np.zeros(n, dtype=np.bool_), truncated, infos
 
     def action_masks(self) -> np.ndarray:
@@ -277,28 +292,19 @@ class ORANSlicingVectorEnv(VectorEnv):
     # ------------------------------------------------------------------------------------------
     def _check_prb_actions(self, actions: Any, ids: np.ndarray) -> np.ndarray:
         n = self.num_envs
-        arr = integer_actions(actions, "actions", (n,), self.action_space)
-        acts = arr.astype(np.int64)
-        sub = acts[ids]
-        bad = (sub < 0) | (sub >= self._num_actions)
-        if bad.any():
-            e = int(ids[np.argmax(bad)])
+        acts = integer_actions(actions, "actions", (n,), self.action_space).astype(np.int64)
+        code, e = batched.check_prb_actions(ids, acts, self._a.mask, self._num_actions, self.invalid_action == "idle",
+                                            self._invalid)
+        if code == 1:
             raise ValueError(f"actions[{e}] = {acts[e]} is out of range: allowed 0..{self._num_actions - 1}")
-        masked = ~self._a.mask[ids, sub]
-        self._invalid = np.zeros(n, np.bool_)
-        if masked.any():
-            if self.invalid_action == "idle":
-                acts[ids[masked]] = 0
-                self._invalid[ids[masked]] = True
-            else:
-                e = int(ids[np.argmax(masked)])
-                B, U, M, L = self._dims
-                u, lvl = divmod(int(acts[e]) - 1, L)
-                b, m = divmod(int(self._a.cursor[e]), M)
-                raise ValueError(
-                    f"actions[{e}] = {acts[e]} (UE {u}, level {lvl}) is masked for PRB {m} of RU {b} in sub-env {e}; "
-                    "pick actions with action_masks() / info['action_mask'] True, or make the env with invalid_action='idle'"
-                )
+        if code == 2:
+            B, U, M, L = self._dims
+            u, lvl = divmod(int(acts[e]) - 1, L)
+            b, m = divmod(int(self._a.cursor[e]), M)
+            raise ValueError(
+                f"actions[{e}] = {acts[e]} (UE {u}, level {lvl}) is masked for PRB {m} of RU {b} in sub-env {e}; "
+                "pick actions with action_masks() / info['action_mask'] True, or make the env with invalid_action='idle'"
+            )
         return acts
 
     def _check_full_actions(self, actions: Any) -> np.ndarray:
@@ -422,7 +428,7 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _step_kpis(self) -> dict[str, np.ndarray]:
         """Copies of the step's KPI outputs, keyed as in `info`."""
-        return {k: getattr(self._a, f).copy() for k, f in self._KPI_FIELDS.items()}
+        return {k: arr.copy() for k, arr in self._kpi_outputs}
 
     def _step_prb(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
@@ -432,13 +438,16 @@ class ORANSlicingVectorEnv(VectorEnv):
         rewards[:] = a.reward_out
         scalars, ints, kpi = a.scalar_out[:, :3].copy(), a.int_out.copy(), self._step_kpis()
         queue = self._queue_info() if self._queue else None
-        done_tti = ids[ints[ids, 3] == 1]
-        if done_tti.size:
+        # rows of sub-envs not stepped were cleared to 0 above, so no flag of theirs is set
+        complete = ints[:, 3] == 1
+        if complete.any():
+            done_tti = np.flatnonzero(complete)
             self._advance(done_tti)
             self._begin_tti(done_tti)
-        truncated[ids] = ints[ids, 4] == 1
-        return self._info_dict(scalars[:, 0], scalars[:, 1], scalars[:, 2], ints[:, 0], ints[:, 1], np.zeros(n, np.int64),
-                               np.zeros(n, np.int64), kpi, ints[:, 2], ints[:, 3] == 1, queue)
+        np.equal(ints[:, 4], 1, out=truncated)
+        zeros = np.zeros((2, n), np.int64)
+        return self._info_dict(scalars[:, 0], scalars[:, 1], scalars[:, 2], ints[:, 0], ints[:, 1], zeros[0], zeros[1], kpi,
+                               ints[:, 2], complete, queue)
 
     def _step_full(self, acts: np.ndarray, ids: np.ndarray, rewards: np.ndarray, truncated: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
@@ -477,32 +486,44 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _info_dict(self, objective, rate_term, viol_term, n_rate, n_delay, n_proj, n_assoc, kpi, tti, complete,
                    queue=None):
+        """The step's `info` in Gymnasium's vector layout (every `_key` mask all True). The value
+        arrays must be fresh (the callers pass copies or arrays they made); every mask is its own
+        row of one allocation, so a wrapper may write into any of them."""
         n = self.num_envs
-        ones = np.ones(n, dtype=np.bool_)
+        keys = self._INFO_MASKS + (tuple(f"_{k}" for k in queue) + ("_queue",) if queue is not None else ())
+        masks = dict(zip(keys, np.ones((len(keys), n), dtype=np.bool_), strict=True))
+        f8, i8 = np.float64, np.int64
         info: dict[str, Any] = {
-            "objective": objective.astype(np.float64), "_objective": ones.copy(),
-            "reward_terms": {"rate": rate_term.astype(np.float64), "_rate": ones.copy(),
-                             "violation": viol_term.astype(np.float64), "_violation": ones.copy(),
-                             "bias": np.full(n, self._theta_bias), "_bias": ones.copy()},
-            "_reward_terms": ones.copy(),
+            "objective": objective.astype(f8, copy=False), "_objective": masks["_objective"],
+            "reward_terms": {"rate": rate_term.astype(f8, copy=False), "_rate": masks["_rate_term"],
+                             "violation": viol_term.astype(f8, copy=False), "_violation": masks["_violation_term"],
+                             "bias": self._bias_row.copy(), "_bias": masks["_bias"]},
+            "_reward_terms": masks["_reward_terms"],
         }
         for k, v in kpi.items():
-            info[k], info[f"_{k}"] = v, ones.copy()
+            info[k], info[f"_{k}"] = v, masks[f"_{k}"]
         info["violations"] = {
-            "rate": n_rate.astype(np.int64), "_rate": ones.copy(), "delay": n_delay.astype(np.int64), "_delay": ones.copy(),
-            "power_projection": n_proj.astype(np.int64), "_power_projection": ones.copy(),
-            "association": n_assoc.astype(np.int64), "_association": ones.copy(),
+            "rate": n_rate.astype(i8, copy=False), "_rate": masks["_rate"],
+            "delay": n_delay.astype(i8, copy=False), "_delay": masks["_delay"],
+            "power_projection": n_proj.astype(i8, copy=False), "_power_projection": masks["_power_projection"],
+            "association": n_assoc.astype(i8, copy=False), "_association": masks["_association"],
         }
-        info["_violations"] = ones.copy()
-        info["action_mask"], info["_action_mask"] = self.action_masks().view(np.int8), ones.copy()
-        info["invalid_action"], info["_invalid_action"] = self._invalid.copy(), ones.copy()
-        info["tti"], info["_tti"] = tti.astype(np.int64), ones.copy()
-        info["tti_complete"], info["_tti_complete"] = complete.astype(np.bool_), ones.copy()
+        info["_violations"] = masks["_violations"]
+        mask = self._a.mask.copy() if self._prb else np.ones((n, self.single_action_space.shape[0] * self._num_actions), np.bool_)
+        info["action_mask"], info["_action_mask"] = mask.view(np.int8), masks["_action_mask"]
+        info["invalid_action"], info["_invalid_action"] = self._invalid.copy(), masks["_invalid_action"]
+        info["tti"], info["_tti"] = tti.astype(i8, copy=False), masks["_tti"]
+        info["tti_complete"], info["_tti_complete"] = complete.astype(np.bool_, copy=False), masks["_tti_complete"]
         if queue is not None:
             for k in list(queue):
-                queue[f"_{k}"] = ones.copy()
-            info["queue"], info["_queue"] = queue, ones.copy()
+                queue[f"_{k}"] = masks[f"_{k}"]
+            info["queue"], info["_queue"] = queue, masks["_queue"]
         return info
+
+    # the `_key` masks of every info, in `_info_dict`'s order (queue keys appended when present)
+    _INFO_MASKS = ("_objective", "_rate_term", "_violation_term", "_bias", "_reward_terms",
+                   *(f"_{k}" for k in _KPI_FIELDS), "_rate", "_delay", "_power_projection", "_association",
+                   "_violations", "_action_mask", "_invalid_action", "_tti", "_tti_complete")
 
     def _fill_reset_infos(self, info: dict[str, Any], ids: np.ndarray) -> None:
         """Write the reset info of `ids` (the empty allocation of their first TTI) into `info`'s rows."""
@@ -533,12 +554,11 @@ class ORANSlicingVectorEnv(VectorEnv):
 
     def _reset_infos(self, ids: np.ndarray) -> dict[str, Any]:
         n = self.num_envs
-        zeros_i = np.zeros(n, np.int64)
+        zeros_f, zeros_i = np.zeros((3, n)), np.zeros((5, n), np.int64)  # one fresh row per info value
         queue = None
         if self._queue:
             queue = {k: np.zeros_like(v) for k, v in self._queue_info().items()}
-        info = self._info_dict(np.zeros(n), np.zeros(n), np.zeros(n), zeros_i, zeros_i, zeros_i, zeros_i,
-                               self._kpi_arrays(), zeros_i, np.zeros(n, np.bool_), queue)
+        info = self._info_dict(*zeros_f, *zeros_i[:4], self._kpi_arrays(), zeros_i[4], np.zeros(n, np.bool_), queue)
         self._fill_reset_infos(info, ids)
         if ids.size < n:
             mask = np.zeros(n, np.bool_)
