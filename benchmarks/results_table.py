@@ -29,7 +29,7 @@ FIG6_RUNS = [  # (result file, title): the reduced-size sweep of the whole grid,
 ]
 
 
-def _fig6_block(f6: dict, title: str, stem: str) -> list[str]:
+def _fig6_block(f6: dict, title: str, stem: str, results: Path) -> list[str]:
     """One Fig. 6 sweep: its sizes, how often the paper's ordering holds, and the 6c table."""
     df = pd.DataFrame(f6["rows"])
     full = len(fig6_grid(quick=False))  # 34: 6c 8, 6d 15, 6e 6, 6f 5
@@ -50,12 +50,54 @@ def _fig6_block(f6: dict, title: str, stem: str) -> list[str]:
         out += ["", "| UEs per service | " + " | ".join(c.columns) + " |", "|---" * (len(c.columns) + 1) + "|"]
         for x, row in c.iterrows():
             out.append(f"| {x:g} | " + " | ".join(f"{v:.1f}" for v in row) + " |")
+    out += _fig6_power_lines(df, results)
     if len(df) and "infeasible_tti_share" in df:
         oc = df[(df["policy"] == "oracle_constrained") & (df["infeasible_tti_share"] > 0)]
         where = ", ".join(f"{f} at {x:g}: {100 * v:.0f} %" for f, x, v in zip(oc["figure"], oc["x"], oc["infeasible_tti_share"]))
         out += ["", "The paper's Algorithm 1 (`oracle_constrained`) finds no feasible allocation on a share of the evaluation "
                 "TTIs at " + (where or "no point") + "."]
     return out + [""]
+
+
+def _fig6_power_lines(df: pd.DataFrame, results: Path) -> list[str]:
+    """6d and 6e against RU power: the oracle's throughput, and the rate cap that ends the rise."""
+    from oran_gym import ScenarioConfig
+
+    if not len(df):
+        return []
+    cfg = ScenarioConfig.preset("paper")
+    oracle = df[df["policy"] == "oracle"]
+    # 6d at its most UEs per service, with 6c as the default RU power's curve
+    curves = oracle[oracle["figure"].str.startswith("6d") | (oracle["figure"] == "6c")]
+    out = []
+    if len(curves):
+        x_max = curves["x"].max()
+        top = curves[curves["x"] == x_max].assign(
+            power=lambda d: d["figure"].str.extract(r"@(\d+)dBm", expand=False).astype(float).fillna(cfg.ru_max_power_dbm))
+        pts = ", ".join(f"{p:g} dBm {v:.1f}" for p, v in sorted(zip(top["power"], top["aggregated_throughput_mbps"], strict=True)))
+        cap = cfg.num_prbs * cfg.prb_bandwidth_hz * cfg.embb_max_se_bps_per_hz / 1e6
+        out += ["", f"6d, the oracle's aggregated throughput at {x_max:g} UEs per service by RU power (Mbit/s; "
+                f"{cfg.ru_max_power_dbm:g} dBm is 6c): {pts}. It stops rising at the rate cap of eqs. (5)-(6): "
+                f"{cfg.num_prbs} PRBs x {cfg.prb_bandwidth_hz / 1e3:g} kHz x {cfg.embb_max_se_bps_per_hz:g} bit/s/Hz = "
+                f"{cap:.1f} Mbit/s per RU: once every PRB carries its slice's maximum spectral efficiency, more RU power "
+                "raises nothing."]
+    e = oracle[oracle["figure"] == "6e"].sort_values("x")
+    if len(e):
+        out += ["", "6e, the oracle's eMBB throughput by RU power (Mbit/s): "
+                + ", ".join(f"{x:g} dBm {v:.2f}" for x, v in zip(e["x"], e["embb_weighted_mbps"], strict=True)) + "."]
+        cap = _load(results, "fig6_power_cap.json")
+        if cap:
+            rows = {r["ru_max_power_dbm"]: r for r in cap["rows"]}
+            lines = [f"{p:g} dBm: {r['ru_power_used_w']:.2f} of {r['ru_limit_w']:.2f} W used, {100 * r['neither']:.0f} % of "
+                     f"used PRBs below both" for p, r in sorted(rows.items()) if p >= 37]
+            out[-1] += (f" What stops each PRB of the optimum (`{cap['command']}`, {cap['instances']} TTIs a power): "
+                        + "; ".join(lines) + ". A PRB is either at its slice's spectral-efficiency cap (eqs. 5-6) or at "
+                        "its per-PRB power limit (eq. 13), or below both, where only the RU budget (eq. 11) holds it.")
+            done = [p for p, r in sorted(rows.items()) if r["prbs_used_share"] == 1 and r["neither"] == 0]
+            if done:
+                out[-1] += (f" At {', '.join(f'{p:g}' for p in done)} dBm every PRB is used and none is below both, so a "
+                            "higher RU limit raises no rate: that ends the rise, not the fronthaul.")
+    return out
 
 
 def render(results: Path = RESULTS) -> str:
@@ -113,7 +155,7 @@ def render(results: Path = RESULTS) -> str:
     for name, title in FIG6_RUNS:
         f6 = _load(results, name)
         if f6:
-            out += _fig6_block(f6, title, name.removesuffix(".json"))
+            out += _fig6_block(f6, title, name.removesuffix(".json"), results)
     fc = _load(results, "forecasting.json")
     if fc:
         out += _kpi_block(fc)
