@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -393,7 +392,7 @@ class ORANSlicingEnv(gym.Env):
         """Full action mode: the evaluated last TTI (per-UE rates, rate and delay violation flags,
         served bits), a copy; None before any TTI and in the prb mode, whose kernels build none."""
         self._require_reset()
-        return None if self._last_tti_metrics is None else copy.deepcopy(self._last_tti_metrics)
+        return None if self._last_tti_metrics is None else self._last_tti_metrics.copy()
 
     @property
     def observation_layout(self) -> dict[str, Any]:
