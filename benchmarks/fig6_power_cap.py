@@ -30,24 +30,27 @@ from oran_gym.baselines import MILPOracle
 import oran_gym  # noqa: F401
 from oran_gym import evaluate_allocation
 from oran_gym.allocation import scenario_arrays
+from oran_gym.sim.params import unpack_params
 
 RU_POWERS_DBM = (28.0, 31.0, 34.0, 37.0, 40.0, 43.0)  # Fig. 6e's grid
 
 
 def classify(cfg, gains: np.ndarray, load: np.ndarray) -> dict[str, float]:
-    """Solve one TTI with `MILPOracle` and class its used PRBs (counts), with the RU power used (W)."""
+    """Solve one TTI with `MILPOracle` and class its used PRBs (counts), with the RU power used and the
+    binding RU limit `min(P_b^max, fronthaul limit)` (W)."""
     alloc, _ = MILPOracle().solve(cfg, gains, load)
     m = evaluate_allocation(cfg, gains, alloc, load)
-    _, ue_slice, _ = scenario_arrays(cfg)
-    se_cap = np.array([cfg.embb_max_se_bps_per_hz, cfg.urllc_max_se_bps_per_hz])[ue_slice] * cfg.prb_bandwidth_hz
-    prb_limit_w = 10 ** (np.array([cfg.embb_max_prb_power_dbm, cfg.urllc_max_prb_power_dbm])[ue_slice] / 10) / 1e3
+    params, ue_slice, _ = scenario_arrays(cfg)
+    kp = unpack_params(params)  # the kernels' own limits: SE cap, per-PRB power, binding RU power
+    se_cap = kp.se_max_bps_per_hz[ue_slice] * kp.prb_bandwidth_hz
+    prb_limit_w = kp.prb_max_power_w[ue_slice]
     used = alloc.owner >= 0
     ue = alloc.owner[used]
     at_cap = np.isclose(m.prb_rate_bps[used], se_cap[ue], rtol=1e-9)
     at_power = ~at_cap & np.isclose(alloc.power_w[used], prb_limit_w[ue], rtol=1e-9)
     return {"prbs": int(used.size), "used": int(used.sum()), "at_se_cap": int(at_cap.sum()),
             "at_prb_power_limit": int(at_power.sum()), "neither": int((~at_cap & ~at_power).sum()),
-            "ru_power_used_w": float(m.ru_power_w.sum()),
+            "ru_power_used_w": float(m.ru_power_w.sum()), "ru_limit_w": float(kp.ru_power_limit_w),
             "embb_rate_mbps": float(m.ue_rate_bps[ue_slice == 0].sum() / 1e6)}
 
 
@@ -63,7 +66,7 @@ def run(instances: int, powers_dbm=RU_POWERS_DBM) -> list[dict[str, float]]:
             per.append(classify(u.config, u.gains, u.offered_load_bps))
         used = sum(r["used"] for r in per)
         rows.append({
-            "ru_max_power_dbm": p_dbm, "ru_limit_w": 10 ** (p_dbm / 10) / 1e3,
+            "ru_max_power_dbm": p_dbm, "ru_limit_w": per[0]["ru_limit_w"],
             "ru_power_used_w": float(np.mean([r["ru_power_used_w"] for r in per])),
             "prbs_used_share": used / sum(r["prbs"] for r in per),
             **{k: sum(r[k] for r in per) / used for k in ("at_se_cap", "at_prb_power_limit", "neither")},
