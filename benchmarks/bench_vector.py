@@ -180,6 +180,7 @@ def floor_at_one(steps: int, repeats: int = 3) -> dict[str, Any]:
             t0 = time.perf_counter()
             fn()
             best[key] = min(best[key], (time.perf_counter() - t0) / steps * 1e6)
+    best["steps"], best["repeats"] = steps, repeats
     best["info_layout_over_single_step"] = best["info_layout_us"] / best["single_step_us"]
     best["bound_on_native@1_over_single"] = best["single_step_us"] / best["info_layout_us"]
     return best

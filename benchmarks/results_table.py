@@ -176,7 +176,7 @@ def render(results: Path = RESULTS) -> str:
             f"`{k}` {100 * v:.0f} %" for k, v in prof["top_own_time_share"].items()) + ". Plot: `vector_speed.png`."]
         if "floor_at_one" in vec:
             f = vec["floor_at_one"]
-            out += ["", f"At N = 1, per step (best of 3 loops of 20,000): the native env {f['native@1_step_us']:.1f} us, of "
+            out += ["", f"At N = 1, per step (best of {f['repeats']} loops of {f['steps']:,}): the native env {f['native@1_step_us']:.1f} us, of "
                     f"which building Gymnasium's vector `info` (values and `_key` masks) {f['info_layout_us']:.1f} us; the "
                     f"single env's whole step {f['single_step_us']:.1f} us. That layout alone caps native@1 / single at "
                     f"{f['bound_on_native@1_over_single']:.2f}x."]

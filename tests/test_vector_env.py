@@ -310,7 +310,8 @@ def test_floor_at_one_reports_the_info_layout_against_the_single_step():
 
     f = floor_at_one(50, repeats=1)
     assert set(f) == {"native@1_step_us", "info_layout_us", "single_step_us", "info_layout_over_single_step",
-                      "bound_on_native@1_over_single"}
+                      "bound_on_native@1_over_single", "steps", "repeats"}
+    assert (f["steps"], f["repeats"]) == (50, 1)
     assert all(np.isfinite(v) and v > 0 for v in f.values())
     assert f["bound_on_native@1_over_single"] == pytest.approx(f["single_step_us"] / f["info_layout_us"])
     assert f["info_layout_over_single_step"] * f["bound_on_native@1_over_single"] == pytest.approx(1.0)
