@@ -315,3 +315,32 @@ def test_floor_at_one_reports_the_info_layout_against_the_single_step():
     assert all(np.isfinite(v) and v > 0 for v in f.values())
     assert f["bound_on_native@1_over_single"] == pytest.approx(f["single_step_us"] / f["info_layout_us"])
     assert f["info_layout_over_single_step"] * f["bound_on_native@1_over_single"] == pytest.approx(1.0)
+
+
+def test_entry_points_step_the_batch_exactly_as_the_dispatchers():
+    """`batched.entry_point` (the compiled kernel called without numba's dispatch) leaves every
+    array of the batch bit-equal to the dispatcher's call, over whole TTIs of random valid actions."""
+    from oran_gym.sim import batch_state, batched
+
+    fast_env, slow_env = (ORANSlicingVectorEnv(3, "tiny", invalid_action="idle") for _ in range(2))
+    fast_env.reset(seed=5)
+    slow_env.reset(seed=5)
+    ids, acts = fast_env._all, np.zeros(3, np.int64)
+    prb_step = batched.entry_point(batched.prb_step_serial, ids, acts, fast_env._st)
+    begin_tti = batched.entry_point(batched.begin_tti_serial, ids, fast_env._st)
+    advance = batched.entry_point(batched.advance_dynamics_serial, ids, fast_env._st)
+    assert prb_step is not batched.prb_step_serial and callable(prb_step)
+    rng = np.random.default_rng(11)
+    per_tti = fast_env.config.num_rus * fast_env.config.num_prbs
+    for tti in range(3):
+        for _ in range(per_tti):
+            acts = np.array([rng.choice(np.flatnonzero(m)) for m in fast_env._a.mask], dtype=np.int64)
+            prb_step(ids, acts.copy(), fast_env._st)
+            batched.prb_step_serial(ids, acts.copy(), slow_env._st)
+        assert fast_env._a.int_out[:, 3].all()  # the TTI is complete
+        advance(ids, fast_env._st)
+        batched.advance_dynamics_serial(ids, slow_env._st)
+        begin_tti(ids, fast_env._st)
+        batched.begin_tti_serial(ids, slow_env._st)
+        for name, *_ in batch_state.FIELDS:
+            np.testing.assert_array_equal(getattr(fast_env._a, name), getattr(slow_env._a, name), err_msg=name)

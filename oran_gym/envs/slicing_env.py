@@ -239,7 +239,7 @@ class ORANSlicingEnv(gym.Env):
         self.action_mode = _choice("action_mode", action_mode, ACTION_MODES)
         self.obs_mode = _choice("obs_mode", obs_mode, OBS_MODES)
         self.reward_mode = _choice("reward_mode", reward_mode, REWARD_MODES)
-        self.invalid_action = _choice("invalid_action", invalid_action, INVALID_ACTION_MODES)
+        self.invalid_action = invalid_action
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
@@ -276,9 +276,20 @@ class ORANSlicingEnv(gym.Env):
         self._net: NetworkState | None = None
         self._invalid = False
         self._ended = self._warned_ended = False
+        self._prb_running = False  # prb mode between reset and truncation (`step`'s hot path)
         self._human_window: Any = None
         self._last_obs: np.ndarray | None = None
         self._last_info: dict[str, Any] | None = None
+
+    @property
+    def invalid_action(self) -> str:
+        """What a masked prb-mode action does: "raise" a ValueError or "idle" the PRB (settable)."""
+        return self._invalid_action
+
+    @invalid_action.setter
+    def invalid_action(self, value: str) -> None:
+        self._invalid_action = _choice("invalid_action", value, INVALID_ACTION_MODES)
+        self._idle_masked = self._invalid_action == "idle"  # read by the step's hot path
 
     def _bind_batch(self) -> None:
         """The numba view of the prb mode's batch and the views of its row (after init or unpickling)."""
@@ -286,12 +297,20 @@ class ORANSlicingEnv(gym.Env):
         self._st = batch_state.to_numba(a, **self._batch_settings)
         # the TTI's allocation and the next action's mask, as views of the batch's row
         self._owner, self._power_w, self._assoc, self._mask = a.owner[0], a.power_w[0], a.assoc[0], a.mask[0]
+        # the hot path: the kernels without numba's per-call dispatch (their arguments are these
+        # very objects), and the step outputs' rows bound once instead of indexed every step
+        self._prb_step_kernel = batched.entry_point(batched.prb_step_serial, self._one, self._act, self._st)
+        self._begin_tti_kernel = batched.entry_point(batched.begin_tti_serial, self._one, self._st)
+        self._out_rows = (a.scalar_out[0], a.int_out[0], a.ue_rate_out[0], a.sinr_db_out[0], a.ru_power_out[0],
+                          a.fronthaul_out[0], a.delay_out[0], a.obs[0], a.reward_out)
+        self._mask_int8 = self._mask.view(np.int8)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the numba structref and the views (rebuilt on load, sharing memory again)."""
         state = self.__dict__.copy()
         if self.action_mode == "prb":
-            for key in ("_st", "_owner", "_power_w", "_assoc", "_mask"):
+            for key in ("_st", "_owner", "_power_w", "_assoc", "_mask", "_prb_step_kernel", "_begin_tti_kernel",
+                        "_out_rows", "_mask_int8"):
                 state.pop(key, None)
         return state
 
@@ -436,7 +455,7 @@ class ORANSlicingEnv(gym.Env):
         if isinstance(seed, (bool, np.bool_)) or (seed is not None and not isinstance(seed, (int, np.integer))):
             raise ValueError(f"seed must be None or a non-negative integer, got {seed!r} of type {type(seed).__name__}")
         super().reset(seed=None if seed is None else int(seed))
-        self._ended = False
+        self._ended = self._prb_running = False
         if options:
             raise ValueError(f"reset(options=...) takes no keys in ORANSlicing-v0, got {sorted(options)}")
         self._net = NetworkState.initial(self.config, self.np_random)
@@ -463,6 +482,7 @@ class ORANSlicingEnv(gym.Env):
             info["queue"] = self._queue_info()
         self._last_info = info
         self._last_obs = obs = self._observe()
+        self._prb_running = self.action_mode == "prb"
         if self.render_mode == "human":
             self.render()
         return obs, info
@@ -473,6 +493,8 @@ class ORANSlicingEnv(gym.Env):
         Stepping on after the episode was truncated warns (once per episode), as Gymnasium's
         checkers do for a finished episode: the results then belong to no episode.
         """
+        if self._prb_running:  # prb mode, reset and not truncated: the hot path
+            return self._step_prb(action)
         self._require_reset()
         if self._ended:
             if not self._warned_ended:
@@ -489,7 +511,7 @@ class ORANSlicingEnv(gym.Env):
         net = self._net
         if self.action_mode == "prb":
             batch_state.load_network(self._a, 0, net)
-            batched.begin_tti_serial(self._one, self._st)
+            self._begin_tti_kernel(self._one, self._st)
             return
         self._cursor = 0
         self._owner.fill(-1)
@@ -573,20 +595,29 @@ class ORANSlicingEnv(gym.Env):
         return a
 
     def _step_prb(self, action: Any):
-        self._invalid = False
-        self._act[0] = self._check_prb_action(action)
-        batched.prb_step_serial(self._one, self._act, self._st)
-        a = self._a
-        scalars, ints = a.scalar_out[0].tolist(), a.int_out[0].tolist()
+        kind = type(action)
+        if (kind is int or kind is np.int64) and 0 <= action < self._num_actions:  # the common case, inline
+            if self._mask[action]:
+                self._act[0], self._invalid = action, False
+            elif self._idle_masked:
+                self._act[0], self._invalid = 0, True
+            else:
+                self._act[0] = self._check_prb_action(action)  # raises, naming the action and the mask
+        else:
+            self._invalid = False
+            self._act[0] = self._check_prb_action(action)
+        self._prb_step_kernel(self._one, self._act, self._st)
+        scalar_row, int_row, ue_rate, sinr_db, ru_power, fronthaul, delay, obs_row, reward_out = self._out_rows
+        scalars, ints = scalar_row.tolist(), int_row.tolist()
         last = ints[3] == 1
         info = {
             "objective": scalars[0],
             "reward_terms": {"rate": scalars[1], "violation": scalars[2], "bias": self._theta_bias},
-            "ue_rate_bps": a.ue_rate_out[0].copy(),
-            "sinr_db": a.sinr_db_out[0].copy(),
-            "ru_power_w": a.ru_power_out[0].copy(),
-            "fronthaul_bps_per_hz": a.fronthaul_out[0].copy(),
-            "delay_s": a.delay_out[0].copy(),
+            "ue_rate_bps": ue_rate.copy(),
+            "sinr_db": sinr_db.copy(),
+            "ru_power_w": ru_power.copy(),
+            "fronthaul_bps_per_hz": fronthaul.copy(),
+            "delay_s": delay.copy(),
             "violations": {"rate": ints[0], "delay": ints[1], "power_projection": 0, "association": 0},
             "action_mask": None,
             "invalid_action": self._invalid,
@@ -595,16 +626,18 @@ class ORANSlicingEnv(gym.Env):
         }
         if self._queue:
             info["queue"] = self._queue_info()
-        reward = float(a.reward_out[0])
+        reward = reward_out.item()
         truncated = ints[4] == 1
         if last:
             self._last_complete_info = info
             self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
             self._net.advance()
             self._begin_tti()
-        info["action_mask"] = self._mask.view(np.int8).copy()
+        info["action_mask"] = self._mask_int8.copy()
         self._last_info = info
-        self._last_obs = obs = a.obs[0].copy()
+        self._last_obs = obs = obs_row.copy()
+        if truncated and not self._ended:
+            self._ended, self._warned_ended, self._prb_running = True, False, False
         if self.render_mode == "human" and last:
             self.render()
         return obs, reward, False, truncated, info

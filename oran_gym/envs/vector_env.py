@@ -171,7 +171,16 @@ class ORANSlicingVectorEnv(VectorEnv):
         self._serial = False
         if num_threads == 1 and all(callable(getattr(kernels, f"{k}_serial", None)) for k in kernel_names):
             # one thread: the serial twins of the kernels, without a parallel launch or a thread switch
-            self._k = SimpleNamespace(**{k: getattr(kernels, f"{k}_serial") for k in kernel_names})
+            serial = {k: getattr(kernels, f"{k}_serial") for k in kernel_names}
+            if kernels is batched:
+                # the compiled kernels without numba's per-call dispatch: they are called only with the
+                # batch's structref, int64 sub-env ids and int64 actions of the step kernel's shape
+                for k in ("begin_tti", "advance_dynamics", "draw_initial"):
+                    serial[k] = batched.entry_point(serial[k], self._all, self._st)
+                step = "prb_step" if self._prb else "full_step"
+                acts = np.zeros((n, *self.single_action_space.shape), np.int64)
+                serial[step] = batched.entry_point(serial[step], self._all, acts, self._st)
+            self._k = SimpleNamespace(**serial)
             self._threads = numba.get_num_threads()
             self._serial = True
         self._workers = max(1, min(num_threads, os.cpu_count() or 1))
@@ -441,7 +450,7 @@ class ORANSlicingVectorEnv(VectorEnv):
         # rows of sub-envs not stepped were cleared to 0 above, so no flag of theirs is set
         complete = ints[:, 3] == 1
         if complete.any():
-            done_tti = np.flatnonzero(complete)
+            done_tti = np.flatnonzero(complete).astype(np.int64, copy=False)
             self._advance(done_tti)
             self._begin_tti(done_tti)
         np.equal(ints[:, 4], 1, out=truncated)
