@@ -608,8 +608,13 @@ class ORANSlicingEnv(gym.Env):
             self._act[0] = self._check_prb_action(action)
         self._prb_step_kernel(self._one, self._act, self._st)
         scalar_row, int_row, ue_rate, sinr_db, ru_power, fronthaul, delay, obs_row, reward_out = self._out_rows
-        scalars, ints = scalar_row.tolist(), int_row.tolist()
+        scalars, ints, reward = scalar_row.tolist(), int_row.tolist(), reward_out.item()
         last = ints[3] == 1
+        queue = self._queue_info() if self._queue else None
+        if last:  # the next TTI starts; it writes none of the step's outputs read below
+            self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
+            self._net.advance()
+            self._begin_tti()
         info = {
             "objective": scalars[0],
             "reward_terms": {"rate": scalars[1], "violation": scalars[2], "bias": self._theta_bias},
@@ -619,23 +624,18 @@ class ORANSlicingEnv(gym.Env):
             "fronthaul_bps_per_hz": fronthaul.copy(),
             "delay_s": delay.copy(),
             "violations": {"rate": ints[0], "delay": ints[1], "power_projection": 0, "association": 0},
-            "action_mask": None,
+            "action_mask": self._mask_int8.copy(),  # the next step's (the next TTI's first PRB after the last)
             "invalid_action": self._invalid,
             "tti": ints[2],
             "tti_complete": last,
         }
-        if self._queue:
-            info["queue"] = self._queue_info()
-        reward = reward_out.item()
-        truncated = ints[4] == 1
+        if queue is not None:
+            info["queue"] = queue
         if last:
             self._last_complete_info = info
-            self._last_tti_alloc = Allocation(self._assoc.copy(), self._owner.copy(), self._power_w.copy())
-            self._net.advance()
-            self._begin_tti()
-        info["action_mask"] = self._mask_int8.copy()
         self._last_info = info
         self._last_obs = obs = obs_row.copy()
+        truncated = ints[4] == 1
         if truncated and not self._ended:
             self._ended, self._warned_ended, self._prb_running = True, False, False
         if self.render_mode == "human" and last:
