@@ -24,6 +24,7 @@ import cProfile
 import json
 import pstats
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +92,26 @@ def _vector(kind: str, n: int, min_s: float, seed: int = 0) -> float:
     return rate
 
 
-def _envpool(n: int, min_s: float, seed: int = 0) -> float | None:
-    """Env-steps/s of EnvPool's C++ CartPole-v1 with `n` envs in one batch, on numba's thread count."""
+def _envpool_cartpole(n: int, threads: int, seed: int = 0):
+    """EnvPool's C++ CartPole-v1, `n` envs in one batch on `threads` threads (None when not installed)."""
     try:
         import envpool
     except ImportError:
         return None
+    with warnings.catch_warnings():  # EnvPool declares float64 bounds on its float32 Box: not ours to fix
+        warnings.filterwarnings("ignore", message=".*precision lowered by casting to float32", category=UserWarning)
+        envs = envpool.make_gymnasium("CartPole-v1", num_envs=n, batch_size=n, num_threads=min(n, threads), seed=seed)
+        _ = (envs.observation_space, envs.action_space)  # built and cached on first use: here, under the filter
+    return envs
+
+
+def _envpool(n: int, min_s: float, seed: int = 0) -> float | None:
+    """Env-steps/s of EnvPool's C++ CartPole-v1 with `n` envs in one batch, on numba's thread count."""
     import numba
 
-    envs = envpool.make_gymnasium("CartPole-v1", num_envs=n, batch_size=n, num_threads=min(n, numba.get_num_threads()), seed=seed)
+    envs = _envpool_cartpole(n, numba.get_num_threads(), seed)
+    if envs is None:
+        return None
     envs.reset()
     actions = np.random.default_rng(seed).integers(0, 2, size=(256, n)).astype(np.int32)
     for a in actions[:30]:
@@ -186,6 +198,100 @@ def floor_at_one(steps: int, repeats: int = 3) -> dict[str, Any]:
     return best
 
 
+def floor_at_scale(n: int, repeats: int = 3) -> dict[str, Any]:
+    """Where the native env's step time goes at N = `n`, and the most the env could reach there.
+
+    One episode of all `n` sub-envs in lockstep (random actions drawn beforehand, "idle"; the
+    episode's prb steps and its autoreset step), three loops interleaved `repeats` times, best
+    loop of each: the env's own `step`; its numba phases alone, called as the env calls them
+    (the action check, the prb step, the next TTI's dynamics and start, the autoreset's new
+    scenarios), without the step's Python outputs (fresh obs, rewards and info arrays); and
+    EnvPool's C++ CartPole at the same N and thread count (None when not installed). The phases
+    alone over EnvPool bound native / EnvPool from above: Python around the kernels can only add.
+    """
+    from oran_gym.sim import batched
+
+    envs = gym.make_vec("ORANSlicing-v0", num_envs=n, vectorization_mode="vector_entry_point", config=PRESET,
+                        invalid_action="idle")
+    u = envs.unwrapped
+    cfg = u.config
+    per_episode = cfg.episode_length_tti * cfg.num_rus * cfg.num_prbs + 1  # the prb steps, then the autoreset
+    actions = np.random.default_rng(0).integers(0, envs.single_action_space.n, size=(per_episode, n))
+    a, k, st, ids, num_actions = u._a, u._k, u._st, u._all, envs.single_action_space.n
+    phases = ("action check", "prb step", "next TTI (dynamics, start)", "autoreset (new scenarios)")
+
+    def native() -> dict[str, float]:
+        envs.reset(seed=0)
+        t0 = time.perf_counter()
+        for x in actions:
+            envs.step(x)
+        return {"total": time.perf_counter() - t0}
+
+    def kernels() -> dict[str, float]:
+        envs.reset(seed=0)
+        spent = dict.fromkeys(phases, 0.0)
+        reset_next = False
+        with u._numba_threads():
+            for x in actions:
+                if reset_next:  # the step after truncation resets every sub-env (NEXT_STEP autoreset)
+                    t0 = time.perf_counter()
+                    u._reset_ids(ids)
+                    spent[phases[3]] += time.perf_counter() - t0
+                    reset_next = False
+                    continue
+                act = x.copy()
+                t0 = time.perf_counter()
+                batched.check_prb_actions(ids, act, a.mask, num_actions, True, u._invalid)
+                t1 = time.perf_counter()
+                k.prb_step(ids, act, st)
+                t2 = time.perf_counter()
+                spent[phases[0]] += t1 - t0
+                spent[phases[1]] += t2 - t1
+                if a.int_out[0, 3] == 1:  # lockstep: every sub-env ends its TTI on the same step
+                    k.advance_dynamics(ids, st)
+                    k.begin_tti(ids, st)
+                    spent[phases[2]] += time.perf_counter() - t2
+                    reset_next = bool(a.int_out[0, 4] == 1)
+        spent["total"] = sum(spent.values())
+        return spent
+
+    pool = _envpool_cartpole(n, u._threads)
+    pool_actions = np.random.default_rng(0).integers(0, 2, size=(per_episode, n)).astype(np.int32)
+
+    def cartpole() -> dict[str, float]:
+        pool.reset()
+        t0 = time.perf_counter()
+        for x in pool_actions:
+            pool.step(x)
+        return {"total": time.perf_counter() - t0}
+
+    loops = {"native": native, "kernels": kernels} | ({"envpool": cartpole} if pool is not None else {})
+    best: dict[str, dict[str, float]] = {}
+    for _ in range(repeats):
+        for name, fn in loops.items():
+            got = fn()
+            if name not in best or got["total"] < best[name]["total"]:
+                best[name] = got
+    envs.close()
+    if pool is not None:
+        pool.close()
+    rate = {name: per_episode * n / b["total"] for name, b in best.items()}
+    native_s = best["native"]["total"]
+    share = {p: best["kernels"][p] / native_s for p in phases}
+    share["Python outputs (obs, rewards, info)"] = 1.0 - best["kernels"]["total"] / native_s
+    out: dict[str, Any] = {
+        "num_envs": n, "steps": per_episode, "repeats": repeats,
+        "native_env_steps_per_s": rate["native"], "kernels_env_steps_per_s": rate["kernels"],
+        "envpool_env_steps_per_s": rate.get("envpool"),
+        "share_of_native_step": share,
+        "kernel_us_per_env_step": {p: 1e6 * best["kernels"][p] / (per_episode * n) for p in phases},
+    }
+    if pool is not None:
+        out["native_over_envpool"] = rate["native"] / rate["envpool"]
+        out["bound_on_native_over_envpool"] = rate["kernels"] / rate["envpool"]
+    return out
+
+
 def _profile(fn) -> dict[str, Any]:
     prof = cProfile.Profile()
     prof.enable()
@@ -263,6 +369,7 @@ def run(quick: bool = False, progress: bool = True, out_dir: Path | None = None,
         "profile": profile_native(big, 50 if smoke else 250),
         "profile_single": profile_single(500 if smoke else 20_000),
         "floor_at_one": floor_at_one(500 if smoke else 20_000),
+        "floor_at_scale": floor_at_scale(8 if smoke else big, 1 if smoke else 3),
     }
     # target -> (ratio it reads, threshold)
     checks = {f"native@{big} >= 100x single": (f"native@{big}_over_single", 100.0),
@@ -328,6 +435,14 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         lines.append(f"at N = 1, per step: native {f['native@1_step_us']:.1f} us, of which Gymnasium's vector info layout "
                      f"{f['info_layout_us']:.1f} us; single env {f['single_step_us']:.1f} us (so native@1 / single "
                      f"<= {f['bound_on_native@1_over_single']:.2f}x with that layout)")
+    if "floor_at_scale" in result:
+        f = result["floor_at_scale"]
+        lines.append(f"at N = {f['num_envs']}, share of the native step: " + ", ".join(
+            f"{k} {100 * v:.0f} %" for k, v in f["share_of_native_step"].items()))
+        if f.get("bound_on_native_over_envpool") is not None:
+            lines.append(f"at N = {f['num_envs']}: the kernels alone run {f['kernels_env_steps_per_s']:,.0f} env-steps/s, "
+                         f"{f['bound_on_native_over_envpool']:.2f}x EnvPool's CartPole ({f['envpool_env_steps_per_s']:,.0f}); "
+                         f"the env {f['native_over_envpool']:.2f}x")
     lines.append("where the single env's time goes: " + ", ".join(
         f"{k} {100 * v:.0f} %" for k, v in list(result["profile_single"]["top_own_time_share"].items())[:5]))
     return lines

@@ -180,6 +180,17 @@ def render(results: Path = RESULTS) -> str:
                     f"which building Gymnasium's vector `info` (values and `_key` masks) {f['info_layout_us']:.1f} us; the "
                     f"single env's whole step {f['single_step_us']:.1f} us. That layout alone caps native@1 / single at "
                     f"{f['bound_on_native@1_over_single']:.2f}x."]
+        if "floor_at_scale" in vec:
+            f = vec["floor_at_scale"]
+            out += ["", f"At N = {f['num_envs']}, over one episode in lockstep (best of {f['repeats']} interleaved loops of "
+                    f"{f['steps']} steps), the native step's time goes to: " + ", ".join(
+                        f"{k} {100 * v:.0f} %" for k, v in f["share_of_native_step"].items()) + "."]
+            if f.get("bound_on_native_over_envpool") is not None:
+                out[-1] += (f" The numba phases alone run {f['kernels_env_steps_per_s']:,.0f} env-steps/s, "
+                            f"{f['bound_on_native_over_envpool']:.2f}x EnvPool's CartPole "
+                            f"({f['envpool_env_steps_per_s']:,.0f}) in the same loops, where the env ran "
+                            f"{f['native_over_envpool']:.2f}x: with no Python around the kernels at all, native / EnvPool "
+                            f"could reach {f['bound_on_native_over_envpool']:.2f}x.")
         out.append("")
     qos_dir = results / "forecast_qos"
     if (qos_dir / "forecast_qos.json").exists():

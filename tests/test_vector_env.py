@@ -344,3 +344,22 @@ def test_entry_points_step_the_batch_exactly_as_the_dispatchers():
         batched.begin_tti_serial(ids, slow_env._st)
         for name, *_ in batch_state.FIELDS:
             np.testing.assert_array_equal(getattr(fast_env._a, name), getattr(slow_env._a, name), err_msg=name)
+
+
+def test_floor_at_scale_splits_the_native_step_into_its_phases():
+    from oran_gym.benchmarks.bench_vector import floor_at_scale
+
+    f = floor_at_scale(4, repeats=1)
+    cfg = oran_gym.ScenarioConfig.coerce("paper")
+    assert (f["num_envs"], f["repeats"]) == (4, 1)
+    assert f["steps"] == cfg.episode_length_tti * cfg.num_rus * cfg.num_prbs + 1
+    share = f["share_of_native_step"]
+    assert list(share)[-1] == "Python outputs (obs, rewards, info)"
+    assert sum(share.values()) == pytest.approx(1.0)
+    assert all(v > 0 for k, v in share.items() if k != "Python outputs (obs, rewards, info)")
+    # the phases' microseconds per env-step are their shares of the native loop, rescaled
+    native_us = 1e6 / f["native_env_steps_per_s"]
+    for phase, us in f["kernel_us_per_env_step"].items():
+        assert us == pytest.approx(share[phase] * native_us)
+    if f["envpool_env_steps_per_s"] is not None:
+        assert f["bound_on_native_over_envpool"] == pytest.approx(f["kernels_env_steps_per_s"] / f["envpool_env_steps_per_s"])
