@@ -416,6 +416,7 @@ class ORANSlicingVectorEnv(VectorEnv):
     # info key of each KPI -> the step-output field of oran_gym.sim.batch_state that holds it
     _KPI_FIELDS = {"ue_rate_bps": "ue_rate_out", "sinr_db": "sinr_db_out", "ru_power_w": "ru_power_out",
                    "fronthaul_bps_per_hz": "fronthaul_out", "delay_s": "delay_out"}
+    _KPI_MASK_KEY = {k: f"_{k}" for k in _KPI_FIELDS}
 
     def _kpi_arrays(self) -> dict[str, np.ndarray]:
         """Zero KPI arrays, keyed as in `info` (shaped as their step-output fields)."""
@@ -496,33 +497,34 @@ class ORANSlicingVectorEnv(VectorEnv):
     def _info_dict(self, objective, rate_term, viol_term, n_rate, n_delay, n_proj, n_assoc, kpi, tti, complete,
                    queue=None):
         """The step's `info` in Gymnasium's vector layout (every `_key` mask all True). The value
-        arrays must be fresh (the callers pass copies or arrays they made); every mask is its own
-        row of one allocation, so a wrapper may write into any of them."""
+        arrays must be fresh and of their info dtypes already (float64 objective and terms, int64
+        counts and tti, bool complete; the callers pass copies or arrays they made); every mask is
+        its own row of one allocation, so a wrapper may write into any of them."""
         n = self.num_envs
         keys = self._INFO_MASKS + (tuple(f"_{k}" for k in queue) + ("_queue",) if queue is not None else ())
         masks = dict(zip(keys, np.ones((len(keys), n), dtype=np.bool_), strict=True))
-        f8, i8 = np.float64, np.int64
         info: dict[str, Any] = {
-            "objective": objective.astype(f8, copy=False), "_objective": masks["_objective"],
-            "reward_terms": {"rate": rate_term.astype(f8, copy=False), "_rate": masks["_rate_term"],
-                             "violation": viol_term.astype(f8, copy=False), "_violation": masks["_violation_term"],
+            "objective": objective, "_objective": masks["_objective"],
+            "reward_terms": {"rate": rate_term, "_rate": masks["_rate_term"],
+                             "violation": viol_term, "_violation": masks["_violation_term"],
                              "bias": self._bias_row.copy(), "_bias": masks["_bias"]},
             "_reward_terms": masks["_reward_terms"],
         }
+        mask_key = self._KPI_MASK_KEY
         for k, v in kpi.items():
-            info[k], info[f"_{k}"] = v, masks[f"_{k}"]
+            info[k], info[mask_key[k]] = v, masks[mask_key[k]]
         info["violations"] = {
-            "rate": n_rate.astype(i8, copy=False), "_rate": masks["_rate"],
-            "delay": n_delay.astype(i8, copy=False), "_delay": masks["_delay"],
-            "power_projection": n_proj.astype(i8, copy=False), "_power_projection": masks["_power_projection"],
-            "association": n_assoc.astype(i8, copy=False), "_association": masks["_association"],
+            "rate": n_rate, "_rate": masks["_rate"],
+            "delay": n_delay, "_delay": masks["_delay"],
+            "power_projection": n_proj, "_power_projection": masks["_power_projection"],
+            "association": n_assoc, "_association": masks["_association"],
         }
         info["_violations"] = masks["_violations"]
         mask = self._a.mask.copy() if self._prb else np.ones((n, self.single_action_space.shape[0] * self._num_actions), np.bool_)
         info["action_mask"], info["_action_mask"] = mask.view(np.int8), masks["_action_mask"]
         info["invalid_action"], info["_invalid_action"] = self._invalid.copy(), masks["_invalid_action"]
-        info["tti"], info["_tti"] = tti.astype(i8, copy=False), masks["_tti"]
-        info["tti_complete"], info["_tti_complete"] = complete.astype(np.bool_, copy=False), masks["_tti_complete"]
+        info["tti"], info["_tti"] = tti, masks["_tti"]
+        info["tti_complete"], info["_tti_complete"] = complete, masks["_tti_complete"]
         if queue is not None:
             for k in list(queue):
                 queue[f"_{k}"] = masks[f"_{k}"]
