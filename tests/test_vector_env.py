@@ -363,3 +363,21 @@ def test_floor_at_scale_splits_the_native_step_into_its_phases():
         assert us == pytest.approx(share[phase] * native_us)
     if f["envpool_env_steps_per_s"] is not None:
         assert f["bound_on_native_over_envpool"] == pytest.approx(f["kernels_env_steps_per_s"] / f["envpool_env_steps_per_s"])
+
+
+def test_paired_timing_alternates_bursts_of_both_envs():
+    from oran_gym.benchmarks.bench_vector import _paired
+
+    made = []
+
+    def make(name):
+        def f():
+            env = gym.make(name, **({"config": "tiny", "invalid_action": "idle"} if name == "ORANSlicing-v0" else {}))
+            made.append(env)
+            return env
+        return f
+
+    rates = _paired({"single": make("ORANSlicing-v0"), "cartpole": make("CartPole-v1")}, min_s=0.01, burst=20)
+    assert set(rates) == {"single", "cartpole"}
+    assert all(np.isfinite(v) and v > 0 for v in rates.values())
+    assert len(made) == 2
