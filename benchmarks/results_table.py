@@ -172,7 +172,8 @@ def render(results: Path = RESULTS) -> str:
         for k, v in r.items():
             out.append(f"| {k} | {v:,.2f}x | {targets.get(k, '-')} |")
         prof = vec["profile"]
-        out += ["", f"Where the time goes at N = {prof['num_envs']} (cProfile own time): " + ", ".join(
+        out += ["", f"Where the time goes at N = {prof['num_envs']} (cProfile own time, whose per-call cost inflates the "
+                "step's many small calls; the phases timed directly follow below): " + ", ".join(
             f"`{k}` {100 * v:.0f} %" for k, v in prof["top_own_time_share"].items()) + ". Plot: `vector_speed.png`."]
         if "floor_at_one" in vec:
             f = vec["floor_at_one"]
