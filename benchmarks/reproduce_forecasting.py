@@ -201,12 +201,17 @@ def qos_lines(qos: dict[str, Any]) -> list[str]:
     return lines
 
 
+def dqn_line(r: dict[str, Any]) -> str:
+    """One DQN row of the result as a sentence: the mean TTI reward with its 95 % half-width, or
+    without one from a single seed (no interval can be estimated from one)."""
+    spread = f" +- {r['ci95']:.2f} ({r['seeds']} seeds)" if r["seeds"] > 1 else " (1 seed: no interval)"
+    return f"DQN on trace-driven traffic, {r['variant']}: mean TTI reward {r['mean_tti_reward']:.2f}{spread}"
+
+
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """Human-readable lines."""
     lines = kpi_lines(result["kpi"]) + (qos_lines(result["qos"]) if "qos" in result else [])
-    for r in result.get("dqn", []):
-        lines.append(f"DQN on trace-driven traffic, {r['variant']}: mean TTI reward {r['mean_tti_reward']:.2f} +- {r['ci95']:.2f} "
-                     f"({r['seeds']} seeds)")
+    lines += [dqn_line(r) for r in result.get("dqn", [])]
     return lines
 
 

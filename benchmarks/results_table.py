@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from oran_gym.benchmarks.bench_env import COMMITTED_RESULTS as RESULTS
 from oran_gym.benchmarks.reproduce_fig6 import grid as fig6_grid
+from oran_gym.benchmarks.reproduce_forecasting import dqn_line
 
 ROOT = RESULTS.parent.parent  # the repository (results_table --write edits its README)
 
@@ -284,9 +285,7 @@ def _kpi_block(fc: dict) -> list[str]:
                    f"{r['efficiency_median']:.3f}{ref('efficiency_median', m)} | {_g(r, 'efficiency_mean'):.3f} | "
                    f"{r['wastage_mean']:.3f} | {r['over_provisioning_mean']:.1f} |")
     out.append("")
-    for r in fc.get("dqn", []):
-        out.append(f"DQN on trace-driven traffic, {r['variant']}: mean TTI reward {r['mean_tti_reward']:.2f} +- {r['ci95']:.2f} "
-                   f"({r['seeds']} seeds).")
+    out += [dqn_line(r) + "." for r in fc.get("dqn", [])]
     return out + [""]
 
 

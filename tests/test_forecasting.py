@@ -307,3 +307,12 @@ def test_pipelines_are_seeded_end_to_end():
     torch.manual_seed(2)
     r2 = run_qos_pipeline(q, **kw)["per_fold"].drop(columns="fit_s")
     pd.testing.assert_frame_equal(r1, r2)
+
+
+def test_dqn_line_gives_an_interval_only_from_two_seeds_up():
+    from oran_gym.benchmarks.reproduce_forecasting import dqn_line
+
+    one = dqn_line({"variant": "with forecasts", "mean_tti_reward": -123.384, "ci95": float("nan"), "seeds": 1})
+    three = dqn_line({"variant": "with forecasts", "mean_tti_reward": -125.02, "ci95": 53.92, "seeds": 3})
+    assert one == "DQN on trace-driven traffic, with forecasts: mean TTI reward -123.38 (1 seed: no interval)"
+    assert three == "DQN on trace-driven traffic, with forecasts: mean TTI reward -125.02 +- 53.92 (3 seeds)"
