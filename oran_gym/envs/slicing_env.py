@@ -560,11 +560,10 @@ class ORANSlicingEnv(gym.Env):
             obs = np.concatenate([obs, block.astype(np.float32)])
         return obs
 
-    def _check_prb_action(self, action: Any) -> int:
-        kind = type(action)
-        if kind is int or kind is np.int64:  # the common case, checked first (hot path)
-            a = int(action)
-        elif isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
+    def _prb_action_index(self, action: Any) -> int:
+        """`action` as an index into the action space: any integer type or a one-element integer
+        array, in range; otherwise a ValueError naming the action and what is allowed."""
+        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
             a = int(action)
         elif isinstance(action, np.ndarray) and action.size == 1 and np.issubdtype(action.dtype, np.integer):
             a = int(action.reshape(-1)[0])
@@ -575,37 +574,34 @@ class ORANSlicingEnv(gym.Env):
             )
         if not 0 <= a < self._num_actions:
             raise ValueError(f"action {a} is out of range for {self.action_space}: allowed 0..{self._num_actions - 1}")
-        if not self._mask[a]:
-            if self.invalid_action == "idle":
-                self._invalid = True
-                return 0
-            u, lvl = divmod(a - 1, self.config.num_power_levels)
-            b, m = divmod(self.cursor, self.config.num_prbs)
-            why = (
-                f"UE {u} is associated with RU {self._assoc[u]}"
-                if self._assoc[u] >= 0 and self._assoc[u] != b
-                else f"power level {lvl} ({self._levels_w[self._net.ue_slice[u], lvl]:.3g} W) would exceed "
-                f"RU {b}'s power/fronthaul limit"
-            )
-            raise ValueError(
-                f"action {a} (UE {u}, level {lvl}) is masked for PRB {m} of RU {b}: {why}; "
-                "pick an action with info['action_mask'] / action_masks() True, or make the env with "
-                "invalid_action='idle'"
-            )
         return a
+
+    def _masked_action_error(self, a: int) -> ValueError:
+        """The error for the masked action `a` with invalid_action="raise": which UE and level, and why."""
+        u, lvl = divmod(a - 1, self.config.num_power_levels)
+        b, m = divmod(self.cursor, self.config.num_prbs)
+        why = (
+            f"UE {u} is associated with RU {self._assoc[u]}"
+            if self._assoc[u] >= 0 and self._assoc[u] != b
+            else f"power level {lvl} ({self._levels_w[self._net.ue_slice[u], lvl]:.3g} W) would exceed "
+            f"RU {b}'s power/fronthaul limit"
+        )
+        return ValueError(
+            f"action {a} (UE {u}, level {lvl}) is masked for PRB {m} of RU {b}: {why}; "
+            "pick an action with info['action_mask'] / action_masks() True, or make the env with "
+            "invalid_action='idle'"
+        )
 
     def _step_prb(self, action: Any):
         kind = type(action)
-        if (kind is int or kind is np.int64) and 0 <= action < self._num_actions:  # the common case, inline
-            if self._mask[action]:
-                self._act[0], self._invalid = action, False
-            elif self._idle_masked:
-                self._act[0], self._invalid = 0, True
-            else:
-                self._act[0] = self._check_prb_action(action)  # raises, naming the action and the mask
+        # a plain integer in range passes as it is (hot path); anything else is converted or refused
+        a = action if (kind is int or kind is np.int64) and 0 <= action < self._num_actions else self._prb_action_index(action)
+        if self._mask[a]:
+            self._act[0], self._invalid = a, False
+        elif self._idle_masked:
+            self._act[0], self._invalid = 0, True
         else:
-            self._invalid = False
-            self._act[0] = self._check_prb_action(action)
+            raise self._masked_action_error(a)
         self._prb_step_kernel(self._one, self._act, self._st)
         scalar_row, int_row, ue_rate, sinr_db, ru_power, fronthaul, delay, obs_row, reward_out = self._out_rows
         scalars, ints, reward = scalar_row.tolist(), int_row.tolist(), reward_out.item()
