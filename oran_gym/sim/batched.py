@@ -28,7 +28,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from oran_gym.sim.dynamics import fill_gains
+from oran_gym.sim.dynamics import advance_tti, fill_gains, fill_offered_load
 from oran_gym.sim.kernels import (
     LN10_OVER_10,
     build_full_observation,
@@ -72,7 +72,7 @@ from oran_gym.sim.queue import (
     served_rate_bps,
     ue_outcome,
 )
-from oran_gym.sim.rng import draw_embb_arrivals, draw_onoff_states, fill_fading, fill_poisson
+from oran_gym.sim.rng import draw_onoff_states, fill_fading, fill_poisson
 
 __all__ = [
     "advance_dynamics",
@@ -259,29 +259,16 @@ def prb_step(env_ids, actions, st):
 
 @njit(cache=True, parallel=True)
 def advance_dynamics(env_ids, st):
-    """`NetworkState.advance` without UE movement or traces, for `env_ids`: fading, arrivals, CSI
-    error drawn from each sub-env's stream, then gains and offered loads.
-
-    The single env's twin is `dynamics.advance_tti` on one env's arrays; this body indexes
-    the batch's rows in place instead of passing a dozen row views per sub-env to it, which cost
-    about a quarter of this kernel's time on two threads. The equality tests hold them equal."""
-    embb_window, window_packets, window_pos, arrivals = st.embb_window, st.window_packets, st.window_pos, st.arrivals
-    num_embb = window_packets.shape[1]
-    window_len = embb_window.shape[2]
+    """`NetworkState.advance` without UE movement or traces, for `env_ids`: `dynamics.advance_tti`
+    on each sub-env's rows (fading, arrivals, CSI error from its stream, then gains and loads)."""
     for i in prange(env_ids.shape[0]):
         e = env_ids[i]
-        stream = st.stream[e]
-        fill_fading(stream, st.fading[e], st.fading_power[e], st.rho, False)
-        if num_embb:
-            draw_embb_arrivals(stream, arrivals[e], st.arrival_mean, st.onoff, st.embb_on[e], st.p_leave_on,
-                               st.p_leave_off, st.lam_on, st.no_scale)
-            pos = window_pos[e]
-            for u in range(num_embb):
-                window_packets[e, u] += arrivals[e, u] - embb_window[e, u, pos]
-                embb_window[e, u, pos] = arrivals[e, u]
-            window_pos[e] = (pos + 1) % window_len
-        _refresh_gain(st, e)
-        _refresh_load(st, e)
+        st.window_pos[e] = advance_tti(
+            st.stream[e], st.fading[e], st.fading_power[e], st.rho, st.arrivals[e], st.arrival_mean, st.onoff,
+            st.embb_on[e], st.p_leave_on, st.p_leave_off, st.lam_on, st.no_scale, st.window_packets[e],
+            st.embb_window[e], st.window_pos[e], st.large_scale_db[e], st.gain_lin[e], st.observed_gain_db[e],
+            st.use_csi_noise, st.csi_std_db, st.offered_load_bps[e], st.embb_bps_per_packet, st.urllc_load_bps,
+        )
 
 
 @njit(cache=True, parallel=True)
@@ -321,13 +308,8 @@ def _queue_begin(st, e):
 
 @njit(cache=True, inline="always")
 def _refresh_load(st, e):
-    """`NetworkState._refresh_offered_load` of sub-env e (no trace)."""
-    window_packets, offered_load_bps = st.window_packets, st.offered_load_bps
-    num_embb = window_packets.shape[1]
-    for u in range(num_embb):
-        offered_load_bps[e, u] = window_packets[e, u] * st.embb_bps_per_packet
-    for u in range(num_embb, offered_load_bps.shape[1]):
-        offered_load_bps[e, u] = st.urllc_load_bps
+    """`NetworkState._refresh_offered_load` of sub-env e (no trace; `dynamics.fill_offered_load`)."""
+    fill_offered_load(st.window_packets[e], st.embb_bps_per_packet, st.urllc_load_bps, st.offered_load_bps[e])
 
 
 @njit(cache=True, parallel=True)

@@ -69,8 +69,8 @@ def advance_tti(stream, fading, fading_power, rho, arrivals, arrival_mean, onoff
     From the state's stream, in this order: the fading (`fill_fading`), the eMBB arrivals (means
     times `scale` when it is not empty) into the sliding window, the gains and their dB values
     with the CSI error (`fill_gains`); then the offered loads before any trace
-    (`fill_offered_load`). The vector env's `batched.advance_dynamics` is its twin on the batch's
-    rows (equal bit for bit in the tests against `SyncVectorEnv`).
+    (`fill_offered_load`). The vector env's `batched.advance_dynamics` calls it on each sub-env's
+    rows of the batch, so the single env and the vector env share this code.
     """
     random_stream.fill_fading(stream, fading, fading_power, rho, False)
     num_embb = window_packets.shape[0]
