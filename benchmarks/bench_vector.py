@@ -55,15 +55,22 @@ def _steps_per_s(env, actions: np.ndarray, min_s: float, per_step: int) -> float
     return done * per_step / busy
 
 
-def _single(make, min_s: float, seed: int = 0) -> float:
+def _ready(make, seed: int = 0) -> tuple[Any, list[Any]]:
+    """A new single env from `make`, reset and seeded, with 4,096 random actions of its space drawn
+    and the first 100 stepped (warm-up: numba dispatch, caches)."""
     env = make()
     env.reset(seed=seed)
     env.action_space.seed(seed)
     actions = [env.action_space.sample() for _ in range(4096)]
-    for a in actions[:100]:  # warm-up (numba dispatch, caches)
+    for a in actions[:100]:
         _, _, term, trunc, _ = env.step(a)
         if term or trunc:
             env.reset()
+    return env, actions
+
+
+def _single(make, min_s: float, seed: int = 0) -> float:
+    env, actions = _ready(make, seed)
     rate = _steps_per_s(env, actions, min_s, 1)
     env.close()
     return rate
@@ -73,15 +80,8 @@ def _paired(makers: dict[str, Any], min_s: float, burst: int = 200, seed: int = 
     """Steps/s of single envs timed in alternating bursts of `burst` steps until each has run
     `min_s` seconds: drift in the machine's speed then falls on every env alike, which a ratio of
     two separate timings does not get (the same actions and resets as `_single`)."""
-    envs, actions = {}, {}
-    for k, make in makers.items():
-        env = envs[k] = make()
-        env.reset(seed=seed)
-        env.action_space.seed(seed)
-        actions[k] = [env.action_space.sample() for _ in range(4096)]
-        for a in actions[k][:100]:  # warm-up
-            if any(env.step(a)[2:4]):
-                env.reset()
+    ready = {k: _ready(make, seed) for k, make in makers.items()}
+    envs, actions = {k: r[0] for k, r in ready.items()}, {k: r[1] for k, r in ready.items()}
     busy, done = dict.fromkeys(makers, 0.0), dict.fromkeys(makers, 0)
     while min(busy.values()) < min_s:
         for k, env in envs.items():
